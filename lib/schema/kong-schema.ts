@@ -1,0 +1,85 @@
+/**
+ * Kong's schema DSL as external plugins declare it (`Schema` = the config record's fields), and
+ * helpers that derive defaults from it so a plugin declares every default exactly once.
+ */
+
+/** Kong field types used by the suite. */
+export type KongFieldType = 'string' | 'number' | 'integer' | 'boolean' | 'array' | 'set' | 'map' | 'record';
+
+/** One Kong schema field definition. */
+export interface KongFieldDef {
+  type: KongFieldType;
+  description?: string;
+  required?: boolean;
+  default?: unknown;
+  one_of?: readonly (string | number)[];
+  between?: readonly [number, number];
+  gt?: number;
+  len_min?: number;
+  len_max?: number;
+  /** Secrets: allow `{vault://...}` references (Kong resolves them before the plugin sees config). */
+  referenceable?: boolean;
+  encrypted?: boolean;
+  elements?: KongFieldDef;
+  keys?: KongFieldDef;
+  values?: KongFieldDef;
+  fields?: KongField[];
+}
+
+/** A field entry: `{ name: definition }` (Kong's array-of-single-key-maps form). */
+export type KongField = Record<string, KongFieldDef>;
+
+function defaultOf(def: KongFieldDef): unknown {
+  if (def.type === 'record' && def.fields) {
+    // Kong fills a nested record with its fields' defaults when the user leaves it out.
+    if (def.default !== undefined) return structuredClone(def.default);
+    return defaultsOf(def.fields);
+  }
+  return def.default === undefined ? null : structuredClone(def.default);
+}
+
+/** The config Kong would send for an empty user config: every field present, defaults or null. */
+export function defaultsOf(fields: readonly KongField[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of fields) {
+    for (const [name, def] of Object.entries(f)) out[name] = defaultOf(def);
+  }
+  return out;
+}
+
+/**
+ * Merge a partial user config over the defaults the way Kong does: records recursively, arrays and
+ * scalars replaced. Array elements that are records get their own defaults.
+ */
+export function withDefaults<T>(fields: readonly KongField[], partial: Record<string, unknown> = {}): T {
+  const out = defaultsOf(fields);
+  for (const f of fields) {
+    for (const [name, def] of Object.entries(f)) {
+      if (!(name in partial)) continue;
+      const v = partial[name];
+      if (def.type === 'record' && def.fields && v && typeof v === 'object' && !Array.isArray(v)) {
+        out[name] = withDefaults(def.fields, v as Record<string, unknown>);
+      } else if ((def.type === 'array' || def.type === 'set') && def.elements?.type === 'record' && Array.isArray(v)) {
+        const efields = def.elements.fields ?? [];
+        out[name] = v.map((e) => (e && typeof e === 'object' ? withDefaults(efields, e as Record<string, unknown>) : e));
+      } else {
+        out[name] = v;
+      }
+    }
+  }
+  return out as T;
+}
+
+/** Every field (recursively) has a description: the schema is the user documentation. */
+export function missingDescriptions(fields: readonly KongField[], prefix = ''): string[] {
+  const out: string[] = [];
+  for (const f of fields) {
+    for (const [name, def] of Object.entries(f)) {
+      const p = prefix ? `${prefix}.${name}` : name;
+      if (!def.description) out.push(p);
+      if (def.fields) out.push(...missingDescriptions(def.fields, p));
+      if (def.elements?.fields) out.push(...missingDescriptions(def.elements.fields, `${p}[]`));
+    }
+  }
+  return out;
+}
