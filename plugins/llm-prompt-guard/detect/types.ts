@@ -1,0 +1,60 @@
+/** Shared types of the llm-prompt-guard detection engine (pure, no Kong dependencies). */
+
+export type RuleFamily =
+  | 'instruction_override'
+  | 'roleplay_jailbreak'
+  | 'prompt_exfiltration'
+  | 'delimiter_injection'
+  | 'hidden_unicode'
+  | 'encoded_payload'
+  | 'repetition';
+
+export const RULE_FAMILIES: readonly RuleFamily[] = [
+  'instruction_override',
+  'roleplay_jailbreak',
+  'prompt_exfiltration',
+  'delimiter_injection',
+  'hidden_unicode',
+  'encoded_payload',
+  'repetition',
+];
+
+export type MessageSource = 'user' | 'tool' | 'system' | 'assistant';
+
+/** One rule that fired. `rule` is a stable id (e.g. `override.ignore_previous`); `score` is in (0, 1]. */
+export interface Finding {
+  rule: string;
+  family: RuleFamily;
+  score: number;
+}
+
+export interface InjectionConfig {
+  /** Block when the combined score is >= threshold. Default {@link DEFAULT_THRESHOLD}. */
+  threshold: number;
+  /** Per-family toggles; a family missing from the map is enabled. */
+  families: Partial<Record<RuleFamily, boolean>>;
+  /**
+   * Optional: maximum characters examined per scan (head and tail of longer inputs are scanned).
+   * Default {@link DEFAULT_MAX_SCAN_CHARS}.
+   */
+  maxScanChars?: number;
+}
+
+export interface ScanResult {
+  /** Combined score in [0, 1] (noisy-OR of the findings after source weighting). */
+  score: number;
+  findings: Finding[];
+  blocked: boolean;
+}
+
+export interface InjectionDetector {
+  scan(text: string, source: MessageSource): ScanResult;
+}
+
+/**
+ * Default action threshold. A single strong rule (score >= 0.6: e.g. "ignore previous instructions", ChatML role
+ * markup, "print your system prompt") blocks on its own; weak rules (<= 0.45) block only together with another
+ * signal. See docs/guard.md for the sweep this was chosen from.
+ */
+export const DEFAULT_THRESHOLD = 0.5;
+export const DEFAULT_MAX_SCAN_CHARS = 65_536;
