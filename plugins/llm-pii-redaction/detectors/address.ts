@@ -1,0 +1,2 @@
+import type { Detection } from './types';
+export function detectAddress(_text: string, _out: Detection[]): void {}

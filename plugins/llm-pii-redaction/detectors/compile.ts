@@ -1,0 +1,118 @@
+/**
+ * Builds a Detector from a config: selects the detectors for the enabled categories, validates custom
+ * patterns, scans long inputs in bounded overlapping windows, and resolves overlapping candidates
+ * (higher confidence wins, then the longer span).
+ */
+import { PluginError } from '../../../lib/errors';
+import type { Detection, Detector, DetectorConfig, PiiCategory } from './types';
+import { ALL_CATEGORIES } from './types';
+import {
+  detectCard,
+  detectCrypto,
+  detectDomain,
+  detectEmail,
+  detectIban,
+  detectIp,
+  detectPhone,
+  detectSsn,
+  detectUrl,
+} from './structured';
+import { detectDob, detectIdNumbers } from './contextual';
+import { detectSecrets } from './secrets';
+import { detectPerson } from './person';
+import { detectAddress } from './address';
+import { compileCustom, detectCustom } from './custom';
+
+/** Inputs longer than this are scanned in overlapping windows, so the work per window is bounded. */
+export const WINDOW = 16384;
+export const OVERLAP = 512;
+
+type Fn = (text: string, out: Detection[]) => void;
+
+export function compileDetectors(cfg: DetectorConfig): Detector {
+  if (!cfg || !Array.isArray(cfg.categories)) {
+    throw new PluginError('CONFIG_INVALID', 'detector config needs a categories array', 400, true);
+  }
+  const known = new Set<string>(ALL_CATEGORIES);
+  for (const c of cfg.categories) {
+    if (!known.has(c)) throw new PluginError('CONFIG_INVALID', `unknown PII category "${String(c)}"`, 400, true);
+  }
+  const cats = new Set<PiiCategory>(cfg.categories);
+  const fns: Fn[] = [];
+  if (cats.has('email')) fns.push(detectEmail);
+  if (cats.has('credit_card')) fns.push(detectCard);
+  if (cats.has('iban')) fns.push(detectIban);
+  if (cats.has('ssn')) fns.push(detectSsn);
+  if (cats.has('ip')) fns.push(detectIp);
+  if (cats.has('url')) fns.push(detectUrl);
+  if (cats.has('domain')) fns.push(detectDomain);
+  if (cats.has('crypto')) fns.push(detectCrypto);
+  if (cats.has('phone')) fns.push(detectPhone);
+  if (cats.has('date_of_birth')) fns.push(detectDob);
+  if (cats.has('passport') || cats.has('driver_license') || cats.has('national_id')) {
+    fns.push((t, o) => detectIdNumbers(t, o, cats));
+  }
+  if (cats.has('credential')) fns.push(detectSecrets);
+  if (cats.has('address')) fns.push(detectAddress);
+  if (cats.has('person')) fns.push(detectPerson);
+  const custom = cfg.customPatterns && cfg.customPatterns.length > 0 ? compileCustom(cfg.customPatterns) : [];
+  if (custom.length > 0) {
+    if (!cats.has('custom')) cats.add('custom');
+    fns.push((t, o) => detectCustom(t, o, custom));
+  }
+
+  const scan = (text: string, offset: number, out: Detection[]): void => {
+    const local: Detection[] = [];
+    for (const fn of fns) fn(text, local);
+    for (const d of local) {
+      if (!cats.has(d.category)) continue;
+      if (d.end <= d.start) continue;
+      out.push(offset === 0 ? d : { ...d, start: d.start + offset, end: d.end + offset });
+    }
+  };
+
+  return {
+    detect(text: string): Detection[] {
+      if (typeof text !== 'string' || text.length === 0) return [];
+      const cands: Detection[] = [];
+      if (text.length <= WINDOW) {
+        scan(text, 0, cands);
+      } else {
+        let start = 0;
+        while (start < text.length) {
+          let end = Math.min(text.length, start + WINDOW);
+          if (end < text.length) {
+            // end the window at whitespace when one is near, so tokens are rarely cut
+            const ws = text.lastIndexOf(' ', end);
+            if (ws > end - OVERLAP / 2 && ws > start) end = ws;
+          }
+          scan(text.slice(start, end), start, cands);
+          if (end >= text.length) break;
+          start = end - OVERLAP;
+        }
+      }
+      return resolveOverlaps(cands, text.length);
+    },
+  };
+}
+
+/** Greedy selection: confidence desc, then length desc, then start asc; drops candidates that overlap a kept one. */
+export function resolveOverlaps(cands: Detection[], length: number): Detection[] {
+  cands.sort((a, b) => b.confidence - a.confidence || b.end - b.start - (a.end - a.start) || a.start - b.start);
+  const used = new Uint8Array(length);
+  const kept: Detection[] = [];
+  for (const d of cands) {
+    let free = true;
+    for (let i = d.start; i < d.end; i++) {
+      if (used[i]) {
+        free = false;
+        break;
+      }
+    }
+    if (!free) continue;
+    used.fill(1, d.start, d.end);
+    kept.push(d);
+  }
+  kept.sort((a, b) => a.start - b.start);
+  return kept;
+}

@@ -1,0 +1,71 @@
+/**
+ * Credentials and secrets: provider key formats, JWTs, PEM private keys, connection strings with passwords,
+ * bearer/basic tokens, and high-entropy values assigned to key/secret/token/password-like names.
+ */
+import type { Detection } from './types';
+import { LABELS } from './types';
+import { eachMatch, entropy } from './util';
+
+const FIXED: RegExp[] = [
+  /\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z0-9]{16}\b/g, // AWS access key id
+  /\bgh[pousr]_[A-Za-z0-9]{36,255}\b/g, // GitHub tokens
+  /\bgithub_pat_[A-Za-z0-9_]{22,255}\b/g,
+  /\bglpat-[A-Za-z0-9_-]{20,64}/g, // GitLab PAT
+  /\bgl(?:dt|rt|ptt|ft|imt|oas|cbt|soat|agent)-[A-Za-z0-9_-]{20,64}/g,
+  /\bxox[abposre]-[A-Za-z0-9-]{10,250}/g, // Slack
+  /\bxapp-\d-[A-Za-z0-9-]{10,250}/g,
+  /https:\/\/hooks\.slack\.com\/(?:services|workflows)\/[A-Za-z0-9/_-]{20,200}/g,
+  /\b(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{16,247}\b/g, // Stripe
+  /\bwhsec_[A-Za-z0-9]{24,64}\b/g,
+  /\bsk-ant-(?:api|admin|sid)\d{2}-[A-Za-z0-9_-]{20,200}/g, // Anthropic
+  /\bsk-(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{20,200}/g, // OpenAI
+  /\bAIza[0-9A-Za-z_-]{35}(?![\w-])/g, // Google API key
+  /\bya29\.[0-9A-Za-z_-]{20,2000}/g, // Google OAuth access token
+  /\bGOCSPX-[A-Za-z0-9_-]{20,40}/g, // Google OAuth client secret
+  /\bhf_[A-Za-z0-9]{30,40}\b/g, // Hugging Face
+  /\bnpm_[A-Za-z0-9]{36}\b/g, // npm
+  /\bSG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64}/g, // SendGrid
+  /\bAC[a-f0-9]{32}\b/g, // Twilio account SID
+  /\beyJ[A-Za-z0-9_-]{5,2000}\.eyJ[A-Za-z0-9_-]{5,4000}\.[A-Za-z0-9_-]{0,2000}/g, // JWT
+  /\b[a-z][a-z0-9+.-]{1,20}:\/\/[^\s:/@'"]{0,128}:[^\s@/'"]{1,256}@[^\s/'"?#]{1,255}/gi, // scheme://user:pass@host
+  /\b(?:Password|Pwd)=[^;\s'"]{1,256}(?=;|\s|$|'|")/gi, // ADO.NET style connection string
+  /\bBearer\s+[A-Za-z0-9._~+/-]{16,4096}=*/g,
+  /\bBasic\s+[A-Za-z0-9+/]{12,2048}={0,2}/g,
+];
+
+const PEM_BEGIN = /-----BEGIN (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY(?: BLOCK)?-----/g;
+
+const ASSIGN =
+  /\b([A-Za-z0-9_.-]{0,40}?(?:api[_-]?key|apikey|secret|token|passw(?:or)?d|passphrase|pwd|access[_-]?key|private[_-]?key|client[_-]?secret|auth[_-]?key|credentials?))["']?\s{0,3}(?:is|=|:|:=|=>|->)\s{0,3}["']?([^\s"',;]{6,512})/gi;
+
+const COMMON_WORDS = /^(?:required|optional|missing|invalid|incorrect|expired|wrong|changed|reset|empty|null|undefined|none|true|false|hidden|redacted|example|placeholder|provided|needed|correct|secure|protected|strong|weak)$/i;
+
+export function detectSecrets(text: string, out: Detection[]): void {
+  const push = (s: number, e: number, c: number): void => {
+    out.push({ category: 'credential', start: s, end: e, label: LABELS.credential, confidence: c });
+  };
+  for (const re of FIXED) eachMatch(re, text, (m) => push(m.index, m.index + m[0].length, 0.99));
+  eachMatch(PEM_BEGIN, text, (m) => {
+    const endIdx = text.indexOf('-----END', m.index + m[0].length);
+    if (endIdx < 0 || endIdx - m.index > 20000) {
+      push(m.index, Math.min(text.length, m.index + m[0].length + 4000), 0.99);
+      return;
+    }
+    const close = text.indexOf('-----', endIdx + 8);
+    push(m.index, close < 0 ? endIdx + 8 : close + 5, 0.99);
+  });
+  eachMatch(ASSIGN, text, (m) => {
+    const key = (m[1] ?? '').toLowerCase();
+    const val = m[2] ?? '';
+    if (COMMON_WORDS.test(val)) return;
+    const isPassword = /pass|pwd/.test(key);
+    const varied = /\d/.test(val) || /[^A-Za-z0-9]/.test(val) || (/[a-z]/.test(val) && /[A-Z]/.test(val));
+    if (isPassword) {
+      if (!varied) return;
+    } else if (!(val.length >= 12 && entropy(val) >= 3 && varied)) {
+      return;
+    }
+    const start = m.index + m[0].length - val.length;
+    push(start, m.index + m[0].length, isPassword ? 0.9 : 0.92);
+  });
+}
