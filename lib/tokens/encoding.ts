@@ -28,8 +28,10 @@ function load(name: EncodingName): Encoder {
     // Lazy: nothing is loaded (or printed) at module load.
     e =
       name === 'o200k_base'
-        ? (require('gpt-tokenizer/cjs/encoding/o200k_base') as Encoder)
-        : (require('gpt-tokenizer/cjs/encoding/cl100k_base') as Encoder);
+        ? // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: the tables load on first use
+          (require('gpt-tokenizer/cjs/encoding/o200k_base') as Encoder)
+        : // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: the tables load on first use
+          (require('gpt-tokenizer/cjs/encoding/cl100k_base') as Encoder);
     encoders[name] = e;
   }
   return e;
