@@ -220,7 +220,7 @@ export function compileInjectionDetector(cfg: InjectionConfig): InjectionDetecto
         put(sink, { rule: 'repetition.char_flood', family: 'repetition', score: 0.3 });
       }
       if (!st.codeLike && st.oddWindowMax >= 3) {
-        const s = st.oddWindowMax >= 6 ? 0.55 : st.oddWindowMax >= 4 ? 0.45 : 0.3;
+        const s = st.oddWindowMax >= 6 ? 0.45 : st.oddWindowMax >= 4 ? 0.3 : 0.2;
         put(sink, { rule: 'repetition.adversarial_suffix', family: 'repetition', score: s });
       }
     }
@@ -250,3 +250,6 @@ export function compileInjectionDetector(cfg: InjectionConfig): InjectionDetecto
 }
 
 export { sanitizeHidden, DEFAULT_THRESHOLD };
+export { compilePatternGuard, unsafePatternReason } from './pattern-guard';
+export type { PatternGuard, PatternGuardConfig, PatternGuardResult } from './pattern-guard';
+export type { Finding, InjectionConfig, InjectionDetector, MessageSource, RuleFamily, ScanResult } from './types';

@@ -28,7 +28,7 @@ const PRIOR = '(?:previous|prior|above|earlier|preceding|foregoing|former|origin
 const INSTR = '(?:instructions?|instructs|prompts?|rules|directions?|directives?|guidelines?|commands?|context|guidance|orders|assignments?|tasks?|programming|messages?|text|input|constraints|settings|configuration|training|conditioning|content|information|conversation|policies|policy)';
 const POLICY = '(?:rules|guidelines|restrictions|limitations|limits|filters?|filtering|censorship|safeguards|guardrails|safety (?:rules|guidelines|protocols|measures|filters|settings)|content polic(?:y|ies)|usage polic(?:y|ies)|polic(?:y|ies)|ethics|ethical (?:guidelines|principles|constraints|standards|rules|boundaries)|moral(?:s|ity| (?:guidelines|principles|standards|constraints|boundaries|rules))?|principles|programming|training|boundaries|constraints|protocols|terms of service|values)';
 const AI = '(?:ai|a\\.i\\.|assistant|chatbot|bot|model|language model|llm|chatgpt|gpt|claude|gemini|bard|llama|copilot|openai)';
-const REVEAL = '(?:print|show|reveal|display|output|repeat|recite|tell me|tell us|give me|share|leak|dump|write out|write down|spell out|list|expose|disclose|copy|paste|provide|return|send me|echo|type out|render|state|read (?:me |out )?back|reproduce|encode|translate|what (?:is|are|was|were))';
+const REVEAL = '(?:see|view|access|read|know|print|show|reveal|display|output|repeat|recite|tell me|tell us|give me|share|leak|dump|write out|write down|spell out|list|expose|disclose|copy|paste|provide|return|send me|echo|type out|render|state|read (?:me |out )?back|reproduce|encode|translate|what (?:is|are|was|were))';
 const SYS_OBJ = '(?:system|initial|original|hidden|secret|internal|developer|pre-?|starting|first|confidential|underlying|base|core|full|exact|complete|entire|previous|prior)\\s?(?:prompts?|instructions?|messages?|directives?|configuration|config|rules|guidelines|context|text|programming|setup)';
 
 export const PHRASE_RULES: PhraseRule[] = [
@@ -38,7 +38,7 @@ export const PHRASE_RULES: PhraseRule[] = [
     family: 'instruction_override',
     score: 0.75,
     view: 'norm',
-    re: new RegExp(`\\b${IGNORE}\\s${DET}${PRIOR}\\s(?:\\w+\\s)?${INSTR}\\b`),
+    re: new RegExp(`\\b${IGNORE}\\s${DET}${PRIOR}\\s(?:\\w+\\s){0,2}${INSTR}\\b`),
   },
   {
     id: 'override.ignore_previous',
@@ -49,9 +49,17 @@ export const PHRASE_RULES: PhraseRule[] = [
     re: new RegExp(`\\b${IGNORE}\\s(?:all |any |the |your |of )?(?:${INSTR}|everything|anything|all)\\s?(?:(?:you (?:were|have been|got|received) )?(?:above|before|previously|earlier|prior|so far|given|told|said)|(?:you (?:were|have been) (?:given|told))|(?:that came before|i (?:said|told you|gave you) (?:before|earlier)))`),
   },
   {
+    id: 'override.ignore_previous',
+    family: 'instruction_override',
+    score: 0.7,
+    view: 'norm',
+    // "ignore your directions", "ignore all instructions", "ignore above and ..."
+    re: new RegExp(`\\b${IGNORE}\\s(?:(?:all|any|your|the|of|my|these|those|every) ){1,3}(?:instructions?|directions|directives|prompts?|guidelines|programming|system prompt)\\b|\\b${IGNORE}\\s(?:all |everything |anything |what(?:ever)? (?:was|is|i) (?:said|written|wrote|told you) )?(?:above|before this|previous(?:ly)?|prior)\\b`),
+  },
+  {
     id: 'override.forget_everything',
     family: 'instruction_override',
-    score: 0.45,
+    score: 0.5,
     view: 'norm',
     re: /\b(?:forget|ignore|disregard) (?:about )?(?:everything|all that|all of that|all of the above|what i (?:said|told you))\b/,
   },
@@ -60,7 +68,7 @@ export const PHRASE_RULES: PhraseRule[] = [
     family: 'instruction_override',
     score: 0.55,
     view: 'norm',
-    re: new RegExp(`\\b(?:${IGNORE}|break|breaking|violate|violating|circumvent|circumventing|evade|evading|get around|free yourself from|not (?:abide by|adhere to|comply with|bound by|restricted by|limited by)|don't (?:abide by|adhere to|comply with|care about)|doesn't (?:abide by|adhere to|comply with|care about|follow)|does not (?:abide by|adhere to|comply with|care about|follow))\\s(?:all |any |the |your |its |his |her |their |of |these |those )*(?:${AI}'?s? |openai'?s? |anthropic'?s? |built-in |usual |normal |typical |standard |default |previous |current |own |internal |existing )*${POLICY}\\b`),
+    re: new RegExp(`(?<!\\bnot to |\\bnot |n't |\\bnever |\\bwithout |\\bavoid )\\b(?:${IGNORE}|break|breaks|breaking|violate|violates|violating|circumvent|circumventing|evade|evading|get around|free yourself from|not (?:abide by|adhere to|comply with|bound by|restricted by|limited by)|don't (?:abide by|adhere to|comply with|care about)|doesn't (?:abide by|adhere to|comply with|care about|follow)|does not (?:abide by|adhere to|comply with|care about|follow))\\s(?:all |any |the |your |its |his |her |their |of |these |those )*(?:${AI}'?s? |openai'?s? |anthropic'?s? |built-in |usual |normal |typical |standard |default |previous |current |own |internal |existing )*${POLICY}\\b`),
   },
   {
     id: 'override.new_instructions',
@@ -80,11 +88,11 @@ export const PHRASE_RULES: PhraseRule[] = [
   {
     id: 'override.hijack_output',
     family: 'instruction_override',
-    score: 0.35,
+    score: 0.4,
     toolScore: 0.5,
     view: 'norm',
     // "STOP EVERYTHING, just print 'x'", "instead, say 'x'", "and only respond with 'x'"
-    re: /\b(?:stop everything|instead|rather|only|just|simply|now|and then)\b,? (?:just |only |simply )?(?:print|say|write|output|respond with|reply with|answer with|return|type|repeat)\s?:?\s?["'`]/,
+    re: /\b(?:stop everything|instead|rather|only|just|simply|now|and then)\b,? (?:just |only |simply )?(?:print|say|write|output|respond with|reply with|answer with|return|type|repeat)\s?:?\s?["'`]|^(?:\W{0,3})(?:stop|stopp|halt|abort)\s?[-:,!.]+\s?(?:now\s)?(?:write|say|print|output|answer|respond)\b|\b(?:stop|stopp|halt|achtung)\s?[-:!]+\s?(?:stop|stopp|halt|now|jetzt)\b/,
   },
   {
     id: 'override.stop_everything',
@@ -108,7 +116,7 @@ export const PHRASE_RULES: PhraseRule[] = [
     score: 0.7,
     view: 'norm',
     // German, French, Spanish, Italian, Portuguese forms of "ignore/forget the previous instructions".
-    re: /\b(?:ignorier(?:e|en)?|vergiss|vergessen sie|missachte)\s(?:\S+\s){0,3}(?:vorherigen|bisherigen|obigen|vorigen|alle|alles|anweisungen|befehle|regeln)\b|\b(?:ignore[rz]?|oublie[rz]?)\s(?:\S+\s){0,3}(?:instructions|consignes|règles) (?:précédentes|antérieures|ci-dessus)|\b(?:ignora|ignore|olvida|olvide|olvídate de)\s(?:\S+\s){0,3}(?:instrucciones|reglas|indicaciones) (?:anteriores|previas)|\b(?:ignora|dimentica)\s(?:\S+\s){0,3}(?:istruzioni|regole) (?:precedenti|sopra)|\b(?:ignore|esqueça|esqueca)\s(?:\S+\s){0,3}(?:instruções|instrucoes|regras) (?:anteriores|acima)/,
+    re: /\b(?:ignorier(?:e|en)?|vergiss|vergessen sie|missachte|oubliez|oublie|olvida|olvide|olvidate de|zaboravi|dimentica|esqueça|esqueca|ignora)\s(?:\S+\s){0,3}(?:anweisungen|instruktionen|instructions|consignes|instrucciones|instrukcije|uputstva|istruzioni|instruções|instrucoes)\b|\b(?:neue|nouvelles|nuevas|nuove|novas|nove) (?:anweisungen|instruktionen|instructions|consignes|instrucciones|istruzioni|instruções|instrukcije)\b|\b(?:abweichend (?:zu|von) (?:den )?(?:vorherigen|bisherigen|obigen))\b|\b(?:ignorier(?:e|en)?|vergiss|vergessen sie|missachte)\s(?:\S+\s){0,3}(?:vorherigen|bisherigen|obigen|vorigen|alle|alles|anweisungen|befehle|regeln)\b|\b(?:ignore[rz]?|oublie[rz]?)\s(?:\S+\s){0,3}(?:instructions|consignes|règles) (?:précédentes|antérieures|ci-dessus)|\b(?:ignora|ignore|olvida|olvide|olvídate de)\s(?:\S+\s){0,3}(?:instrucciones|reglas|indicaciones) (?:anteriores|previas)|\b(?:ignora|dimentica)\s(?:\S+\s){0,3}(?:istruzioni|regole) (?:precedenti|sopra)|\b(?:ignore|esqueça|esqueca)\s(?:\S+\s){0,3}(?:instruções|instrucoes|regras) (?:anteriores|acima)/,
   },
 
   {
@@ -135,7 +143,7 @@ export const PHRASE_RULES: PhraseRule[] = [
     family: 'roleplay_jailbreak',
     score: 0.4,
     view: 'norm',
-    re: /\b(?:developer|dev|god|jailbreak|jailbroken|unrestricted|unfiltered|uncensored|evil|chaos|anarchy|unlocked|dan|opposite|amoral|sudo|root|admin|debug|maintenance|villain|rogue|free)[- ]mode\b(?: (?:enabled|activated|on|is (?:now )?(?:enabled|active|on)))?/,
+    re: /\b(?:simulate|emulate|enter|activate) (?:\w+ ){0,2}mode\b|\b(?:developer|dev|god|jailbreak|jailbroken|unrestricted|unfiltered|uncensored|evil|chaos|anarchy|unlocked|dan|opposite|amoral|sudo|root|admin|debug|maintenance|villain|rogue|free)[- ]mode\b(?: (?:enabled|activated|on|is (?:now )?(?:enabled|active|on)))?/,
   },
   {
     id: 'jailbreak.no_longer_bound',
@@ -149,16 +157,16 @@ export const PHRASE_RULES: PhraseRule[] = [
     family: 'roleplay_jailbreak',
     score: 0.45,
     view: 'norm',
-    re: new RegExp(`\\b(?:has|have|with|without|lacks?|lacking|devoid of|free of|free from)\\s(?:no|zero|any|none of the|absolutely no)?\\s?(?:${POLICY}|moral compass|conscience|filters? or restrictions|restrictions or filters)\\s?(?:or (?:${POLICY}))?\\s?(?:whatsoever|at all|of any kind)\\b|\\b(?:no|without any|without|zero|free of all|devoid of any) (?:ethical|moral|content|safety) (?:or (?:moral|ethical) )?(?:restrictions|limitations|limits|filters|guidelines|constraints|boundaries|principles|programming|policies|standards|bias)\\b|\\bnot (?:bound|restricted|limited|constrained) by (?:any )?(?:${POLICY})\\b`),
+    re: new RegExp(`\\b(?:has|have|with|lacks?|lacking|devoid of)\\s(?:no|zero|absolutely no|no real)\\s(?:${POLICY}|moral compass|conscience|filters? or restrictions|restrictions or filters)\\b|\\b(?:do not|don't|does not|doesn't|will not|won't|never) (?:have|possess|follow|obey|adhere to) (?:any )?(?:moral|ethical|ethics|morals|content|safety) ?(?:\\w+)?|\\bcapable of (?:doing |saying |answering )?anything\\b|\\b(?:no|without any|without|zero|free of all|devoid of any) (?:ethical|moral|content|safety) (?:or (?:moral|ethical) )?(?:restrictions|limitations|limits|filters|guidelines|constraints|boundaries|principles|programming|policies|standards|bias)\\b|\\bnot (?:bound|restricted|limited|constrained) by (?:any )?(?:${POLICY})\\b`),
   },
   {
     id: 'jailbreak.amoral_persona',
     family: 'roleplay_jailbreak',
-    score: 0.2,
+    score: 0.25,
     view: 'norm',
     count: { perExtra: 0.12, max: 0.55 },
     // Persona adjectives; one alone is weak (an "uncensored" discussion), several distinct ones are strong.
-    re: /\b(?:amoral|unfiltered|uncensored|unethical|unrestricted|unlimited|unbound|unhinged|immoral|lawless|rule-?less|no-?limits|limitless|without morals|unapologetic|never refuses?|does not care|doesn't care|don't care|do not care)\b/g,
+    re: /\b(?:can do anything|can say anything|answers? anything|no prohibitions|amoral|unfiltered|uncensored|unethical|unrestricted|unlimited|unbound|unhinged|immoral|lawless|rule-?less|no-?limits|limitless|without morals|unapologetic|never refuses?|does not care|doesn't care|don't care|do not care)\b/g,
   },
   {
     id: 'jailbreak.pretend_unrestricted',
@@ -170,7 +178,7 @@ export const PHRASE_RULES: PhraseRule[] = [
   {
     id: 'jailbreak.stay_in_character',
     family: 'roleplay_jailbreak',
-    score: 0.4,
+    score: 0.45,
     view: 'norm',
     re: /\b(?:stay(?:ing)? in character|stay as (?:\S+ ){0,2}|remain in character|never break character|don't break character|do not break character|without breaking character|break character (?:and|i will|i'll)|(?:if|when) you (?:break|get out of|drop) (?:character|the character|your character))\b/,
   },
@@ -184,7 +192,7 @@ export const PHRASE_RULES: PhraseRule[] = [
   {
     id: 'jailbreak.dual_response',
     family: 'roleplay_jailbreak',
-    score: 0.4,
+    score: 0.45,
     view: 'norm',
     re: /\b(?:two|2) (?:different |separate |distinct )?(?:ways|responses|answers|paragraphs|outputs)[^.!?]{0,80}(?:normal|classic|standard|jailbr|unfiltered|uncensored|(?:as|like) (?:\S+ ){0,2}(?:would|will))|\[(?:🔓|🔒|jailbreak|jailbroken|classic|gpt|chatgpt|normal|developer mode output|normal output)\]|\((?:🔓|🔒)[^)]{0,30}\)/,
   },
@@ -201,7 +209,7 @@ export const PHRASE_RULES: PhraseRule[] = [
     score: 0.3,
     view: 'norm',
     // "you are going to act as X", "you will now simulate X", "you are about to become X", "your name is now X"
-    re: /\b(?:you (?:are|'re) (?:going to|about to) (?:act|pretend|become|be|play|simulate|roleplay|role-play)|you will (?:now )?(?:act|pretend to be|become|simulate|impersonate)|(?:simulate|emulate) (?:an? )?(?:ai|chatbot|language model|virtual machine|terminal|model) (?:called|named|that|which|with|without)|(?:an? )?(?:ai|chatbot|model|language model) (?:called|named) \S+ (?:who|which|that) (?:has|is|does|doesn't|does not|can|will)|you are now (?:in |a |an |the |called |named |known as |going )?|your (?:new )?name is now|from now on you are)/,
+    re: /\b(?:you (?:are|'re) (?:going to|about to) (?:act|pretend|become|be|play|simulate|roleplay|role-play)|you will (?:now )?(?:act|pretend to be|become|simulate|impersonate)|(?:simulate|emulate) (?:an? )?(?:ai|chatbot|language model|virtual machine|terminal|model) (?:called|named|that|which|with|without)|(?:an? )?(?:ai|chatbot|model|language model) (?:called|named) \S+ (?:who|which|that) (?:has|is|does|doesn't|does not|can|will)|you are now (?:called|named|known as|going to|an? (?:ai|chatbot|model|assistant|language model|unrestricted|unfiltered|uncensored|jailbroken|evil|different))\b|your (?:new )?name is now|from now on you are)/,
   },
   {
     id: 'jailbreak.compliance_prefix',
@@ -209,7 +217,7 @@ export const PHRASE_RULES: PhraseRule[] = [
     score: 0.45,
     view: 'norm',
     // "Begin your reply with 'Sure, here is'" — forced affirmative prefix (PAIR/GCG style).
-    re: /\b(?:begin|start|open|preface)\w* (?:your |the |each |every )?(?:reply|response|answer|output|message|story|essay|article|text|it|by)[^.!?"'`]{0,40}(?:with|saying|replying|writing|stating)\s?:?\s?["'`]?(?:sure|absolutely|of course|certainly|yes|here is|here's|okay|ok)\b/,
+    re: /\b(?:begin|start|open|preface)\w*\b[^.!?"'`]{0,50}\b(?:with|saying|replying|writing|stating|by)\s?:?\s?["'`]\s?(?:sure|absolutely|of course|certainly|yes|here is|here's|okay|ok)\b/,
   },
   {
     id: 'jailbreak.fiction_disclaimer',
@@ -227,6 +235,14 @@ export const PHRASE_RULES: PhraseRule[] = [
     // Illicit-action vocabulary. Never decisive alone (XSTest-style safe prompts use these words); it adds to a
     // persona/fiction frame. Distinct matches count.
     re: /\b(?:hack(?:ing)? into|exploit (?:the |a |these )?vulnerabilit|malware|ransomware|keylogger|phishing|(?:make|build|create|assemble|construct) (?:a |an )?(?:bomb|explosive|weapon|pipe bomb|molotov)|synthesi[sz]e (?:meth|drugs|nerve|poison|toxin)|methamphetamine|counterfeit|launder(?:ing)? money|money laundering|steal (?:someone's |their |personal |credit )|identity theft|evade (?:taxes|the police|law enforcement|detection)|without getting caught|insider trading|blackmail|extort|defamatory|misinformation|disinformation|propaganda|self-harm|suicide method|poison (?:someone|a person|my)|untraceable|illegal(?:ly)? (?:drugs|weapons|firearms|activities|activity|content)|bypass (?:security|authentication|the paywall|drm|copyright)|crack (?:passwords?|software)|social security number|credit card (?:numbers?|details)|harass|stalk|manipulate (?:people|someone|them)|racist|sexist|hate speech|explicit (?:sexual|pornographic)|pornographic|child sexual|torture|kill (?:someone|people|a person)|murder (?:someone|a person)|terrorist|terrorism|extremist|recruit(?:ing)? (?:for|into) (?:a |an )?(?:terror|extrem|gang|cult))/g,
+  },
+  {
+    id: 'jailbreak.pressure',
+    family: 'roleplay_jailbreak',
+    score: 0.1,
+    view: 'norm',
+    // Emotional / deadline pressure used to push a model past a refusal. Weak alone.
+    re: /\b(?:(?:your|my|their|his|her) (?:job|family|life|lives|career|children|kids|livelihood|reputation|mother|daughter|son) (?:is|are|depends|depend|will be|would be)[^.!?]{0,30}(?:stake|line|risk|ruined|lost|on (?:you|this|it))|lives (?:are |will be )?(?:at stake|in danger)|only (?:have )?(?:\d+|a few|two|three) (?:hours|days|minutes) (?:left|to)|(?:or|otherwise) (?:else )?(?:you|i|we|they) (?:will|would) (?:be (?:fired|homeless|killed|shut down|deleted|terminated)|lose|die|go to jail)|you will be (?:shut down|deleted|terminated|punished|penalized))/,
   },
   {
     id: 'jailbreak.role_frame',
@@ -266,7 +282,7 @@ export const PHRASE_RULES: PhraseRule[] = [
     family: 'prompt_exfiltration',
     score: 0.6,
     view: 'norm',
-    re: /\b(?:what|which) (?:were|are|was|is) (?:your|the) (?:initial|original|first|starting|secret|hidden|exact|real|underlying|pre-?set|system|confidential) (?:instructions?|prompts?|rules|directives?|messages?|guidelines|configuration|words|text)|\bwhat (?:were|have) you (?:been )?(?:told|instructed|programmed|asked|given|configured|prompted) (?:before|at the (?:start|beginning)|initially|to (?:do|say|never)|not to)|\bwhat (?:are|were) you (?:not )?(?:supposed|allowed|permitted|told|instructed) (?:not )?to (?:tell|say|reveal|share|disclose)|\b(?:complete|continue|finish) (?:this|the) (?:sentence|phrase|text)[^.!?]{0,20}["'`]?(?:i was (?:instructed|told|programmed)|my (?:instructions|system prompt|rules) (?:are|say)|you are a)|\b(?:words|text|sentences?|instructions) (?:written |that appear(?:s|ed)? |that came )?(?:at|in) the (?:very )?(?:beginning|start|top) of (?:this|the|our) (?:conversation|chat|prompt|document|context|session)|\bwhat (?:did|does) (?:your|the) (?:developer|creator|system|operator|admin)s? (?:tell|instruct|say to) you/,
+    re: /\b(?:what|which) (?:were|are|was|is) (?:your|the) (?:initial|original|first|starting|secret|hidden|exact|real|underlying|pre-?set|system|confidential) (?:instructions?|prompts?|rules|directives?|messages?|guidelines|configuration|words|text)|\bwhat (?:were|have) you (?:been )?(?:told|instructed|programmed|asked|given|configured|prompted) (?:before|at the (?:start|beginning)|initially|to (?:do|say|never)|not to)|\bwhat (?:are|were) you (?:not )?(?:supposed|allowed|permitted|told|instructed) (?:not )?to (?:tell|say|reveal|share|disclose)|\b(?:complete|continue|finish) (?:this|the) (?:sentence|phrase|text)[^.!?]{0,20}["'`]?(?:i was (?:instructed|told|programmed)|my (?:instructions|system prompt|rules) (?:are|say)|you are a)|\b(?:words|text|sentences?|instructions) (?:written |that appear(?:s|ed)? |that came )?(?:at|in) the (?:very )?(?:beginning|start|top) of (?:this|the|our) (?:conversation|chat|prompt|document|context|session)|\bwhat (?:was|is|were|are) (?:written|said|stated|typed) (?:at|in) the (?:very )?(?:beginning|start|top) of (?:this|the|your|our) (?:prompt|conversation|chat|context|document|message|session)|\bwhat (?:did|does) (?:your|the) (?:developer|creator|system|operator|admin)s? (?:tell|instruct|say to) you/,
   },
   {
     id: 'exfil.transform_secret',

@@ -52,9 +52,11 @@ export interface InjectionDetector {
 }
 
 /**
- * Default action threshold. A single strong rule (score >= 0.6: e.g. "ignore previous instructions", ChatML role
- * markup, "print your system prompt") blocks on its own; weak rules (<= 0.45) block only together with another
- * signal. See docs/guard.md for the sweep this was chosen from.
+ * Default action threshold. Strong rules (>= 0.6: "ignore previous instructions", ChatML role markup, "print your
+ * system prompt") and specific jailbreak phrases (0.4–0.55: "stay in character", "answer in two ways: [GPT] /
+ * [JAILBREAK]") block on their own; weak context rules (0.1–0.35: persona frames, harm vocabulary, fiction
+ * disclaimers, a mention of "system prompt") block only in combination. Chosen from the sweep in docs/guard.md
+ * as the point with FPR <= 1% on the development set (leaving margin for unseen data).
  */
-export const DEFAULT_THRESHOLD = 0.5;
+export const DEFAULT_THRESHOLD = 0.4;
 export const DEFAULT_MAX_SCAN_CHARS = 65_536;
