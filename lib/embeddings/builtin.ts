@@ -32,15 +32,21 @@ export interface BuiltinTuning {
 }
 
 export const DEFAULT_TUNING: BuiltinTuning = {
-  sifA: 1e-3,
+  sifA: 1e-2,
   wSem: 0.6,
-  wLex: 0.25,
-  wOrder: 0.15,
+  wLex: 0.3,
+  wOrder: 0.1,
   lexDims: 96,
   orderDims: 60,
   removeCommon: true,
   weighting: 'sif',
 };
+
+/**
+ * Default cosine-SIMILARITY threshold for the builtin embedder, chosen with scripts/eval-cache.ts
+ * (docs/cache-eval.md). Kong EE's `vectordb.threshold` is a cosine DISTANCE: distance = 1 - similarity.
+ */
+export const BUILTIN_DEFAULT_THRESHOLD = 0.56;
 
 /** Bumped whenever the vector for a given text changes (cache entries embed with it). */
 export const BUILTIN_VERSION = 'glove100-sif-v1';
