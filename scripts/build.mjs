@@ -19,7 +19,13 @@ const problems = [];
 for (const entry of existsSync(pluginsDir) ? readdirSync(pluginsDir) : []) {
   const p = join(pluginsDir, entry);
   if (!statSync(p).isDirectory()) problems.push(`${entry}: not a plugin folder`);
-  else if (!existsSync(join(p, 'index.js'))) problems.push(`${entry}: no index.js`);
+  else if (!existsSync(join(p, 'index.js'))) {
+    // A plugin still under construction (no index.ts yet) is not shipped.
+    if (existsSync(join(root, 'plugins', entry)) && !existsSync(join(root, 'plugins', entry, 'index.ts'))) {
+      console.error(`note: plugins/${entry} has no index.ts yet; left out of dist/plugins`);
+      rmSync(p, { recursive: true, force: true });
+    } else problems.push(`${entry}: no index.js`);
+  }
 }
 if (problems.length) {
   console.error(`dist/plugins must contain only plugin folders:\n  ${problems.join('\n  ')}`);

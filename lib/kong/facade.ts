@@ -28,6 +28,7 @@ export const PHASES_OF = {
   rawBody: REQUEST,
   clientIp: REQUEST,
   consumer: AFTER_AUTH,
+  consumerGroups: AFTER_AUTH,
   credential: AFTER_AUTH,
   route: AFTER_AUTH,
   service: AFTER_AUTH,
@@ -42,6 +43,7 @@ export const PHASES_OF = {
   setTarget: ['access'],
   enableBuffering: BEFORE_PROXY,
   setResponseHeader: REQUEST,
+  setResponseHeaders: REQUEST,
   exit: REQUEST,
   upstreamStatus: ['response', 'log'],
   upstreamHeaders: ['response', 'log'],
@@ -162,6 +164,13 @@ export class KongFacade {
     return (await this.pdk.client.getConsumer()) ?? undefined;
   }
 
+  /** The consumer's groups; [] when none (or on Kong versions without consumer groups). */
+  async consumerGroups(): Promise<KongEntity[]> {
+    this.use('consumerGroups');
+    const g = await this.pdk.client.getConsumerGroups();
+    return Array.isArray(g) ? g : [];
+  }
+
   async credential(): Promise<KongEntity | undefined> {
     this.use('credential');
     return (await this.pdk.client.getCredential()) ?? undefined;
@@ -242,6 +251,13 @@ export class KongFacade {
    * End the request with this response. In access Kong delays the exit until the access phase ends
    * and skips the remaining plugins; the caller must return right after.
    */
+  /** Add several headers to the client response in one RPC. */
+  async setResponseHeaders(headers: Record<string, string>): Promise<void> {
+    if (!Object.keys(headers).length) return;
+    this.use('setResponseHeaders');
+    await this.pdk.response.setHeaders(headers);
+  }
+
   async exit(status: number, body?: string | Buffer | Record<string, unknown>, headers?: Record<string, string>): Promise<void> {
     this.use('exit');
     this.exitedFlag = true;

@@ -36,6 +36,8 @@ export interface KongPdk {
   };
   client: {
     getConsumer(): Promise<KongConsumer | null>;
+    /** Kong 3.4+: the consumer's groups (null when none or unsupported). */
+    getConsumerGroups(): Promise<KongEntity[] | null>;
     getCredential(): Promise<KongEntity | null>;
     getIp(): Promise<string | null>;
   };
@@ -63,6 +65,7 @@ export interface KongPdk {
   response: {
     exit(status: number, body?: string | Uint8Array | Record<string, unknown>, headers?: Record<string, string>): Promise<unknown>;
     setHeader(name: string, value: string): Promise<unknown>;
+    setHeaders(headers: Record<string, string>): Promise<unknown>;
     getStatus(): Promise<number | null>;
     getHeader(name: string): Promise<string | null>;
   };

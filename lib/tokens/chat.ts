@@ -14,6 +14,8 @@
  *   joins it). Formula derived from public experiments, typically within a few tokens; not guaranteed.
  * - Assistant tool calls: tokens(name) + tokens(arguments) + 3 per call (same for legacy `function_call`).
  * - Images without readable size, audio, files; and every non-OpenAI/unknown model (o200k_base stand-in).
+ * - Text containing U+FEFF (BOM): gpt-tokenizer 4.0.0 splits it into 2 byte tokens where tiktoken uses one
+ *   (overcount of about 1 token per BOM); every other text is identical to tiktoken (corpus-tested).
  */
 import type { ChatMessage, ChatRequest, CompletionRequest, EmbeddingsRequest, FunctionDefinition } from '../openai/types';
 import { countWithEncoding, encodingForModel, type EncodingName } from './encoding';
@@ -126,17 +128,22 @@ function functionDefinitions(req: ChatRequest): FunctionDefinition[] {
 }
 
 function countMessage(m: ChatMessage, enc: EncodingName, model: string, flags: { approximate: boolean }): number {
-  let n = TOKENS_PER_MESSAGE + countWithEncoding(m.role, enc);
+  // gpt-tokenizer 4.0.0 miscounts U+FEFF (BOM) inside text (+1 or more per BOM vs tiktoken): flag it.
+  const cnt = (t: string, e: EncodingName): number => {
+    if (t.includes('\uFEFF')) flags.approximate = true;
+    return countWithEncoding(t, e);
+  };
+  let n = TOKENS_PER_MESSAGE + cnt(m.role, enc);
   const c = m.content;
-  if (typeof c === 'string') n += countWithEncoding(c, enc);
+  if (typeof c === 'string') n += cnt(c, enc);
   else if (Array.isArray(c)) {
     for (const p of c) {
       switch (p.type) {
         case 'text':
-          n += countWithEncoding(p.text, enc);
+          n += cnt(p.text, enc);
           break;
         case 'refusal':
-          n += countWithEncoding(p.refusal, enc);
+          n += cnt(p.refusal, enc);
           break;
         case 'image_url': {
           const size = imageSizeFromDataUrl(p.image_url.url);
@@ -155,7 +162,7 @@ function countMessage(m: ChatMessage, enc: EncodingName, model: string, flags: {
       }
     }
   }
-  if (typeof m.name === 'string') n += countWithEncoding(m.name, enc) + TOKENS_PER_NAME;
+  if (typeof m.name === 'string') n += cnt(m.name, enc) + TOKENS_PER_NAME;
   if (Array.isArray(m.tool_calls)) {
     for (const tc of m.tool_calls) {
       flags.approximate = true;
@@ -163,12 +170,12 @@ function countMessage(m: ChatMessage, enc: EncodingName, model: string, flags: {
       const custom = isRec(tc['custom']) ? tc['custom'] : undefined;
       const name = fn?.name ?? (typeof custom?.['name'] === 'string' ? custom['name'] : '');
       const args = fn?.arguments ?? (typeof custom?.['input'] === 'string' ? custom['input'] : '');
-      n += TOKENS_PER_TOOL_CALL + countWithEncoding(name, enc) + countWithEncoding(args, enc);
+      n += TOKENS_PER_TOOL_CALL + cnt(name, enc) + cnt(args, enc);
     }
   }
   if (m.function_call) {
     flags.approximate = true;
-    n += TOKENS_PER_TOOL_CALL + countWithEncoding(m.function_call.name, enc) + countWithEncoding(m.function_call.arguments, enc);
+    n += TOKENS_PER_TOOL_CALL + cnt(m.function_call.name, enc) + cnt(m.function_call.arguments, enc);
   }
   return n;
 }
