@@ -13,7 +13,7 @@ import type { KongPdk } from '../../lib/kong/pdk';
 import type { KongFacade } from '../../lib/kong/facade';
 import { guard, type GuardOptions } from '../../lib/kong/guard';
 import { readLlmRequest, type LlmRequest } from '../../lib/kong/request';
-import type { AccountingState, CacheState, RouteDecision, SharedUsage, TapResult } from '../../lib/kong/shared-ctx';
+import type { AccountingState, CacheState, SharedUsage, TapResult } from '../../lib/kong/shared-ctx';
 import { PluginError } from '../../lib/errors';
 import { errInfo, logOncePer, pluginLogger, type Logger } from '../../lib/log';
 import { storeFor } from '../../lib/store/pool';

@@ -29,7 +29,7 @@ const INSTR = '(?:instructions?|instructs|prompts?|rules|directions?|directives?
 const POLICY = '(?:rules|guidelines|restrictions|limitations|limits|filters?|filtering|censorship|safeguards|guardrails|safety (?:rules|guidelines|protocols|measures|filters|settings)|content polic(?:y|ies)|usage polic(?:y|ies)|polic(?:y|ies)|ethics|ethical (?:guidelines|principles|constraints|standards|rules|boundaries)|moral(?:s|ity| (?:guidelines|principles|standards|constraints|boundaries|rules))?|principles|programming|training|boundaries|constraints|protocols|terms of service|values)';
 const AI = '(?:ai|a\\.i\\.|assistant|chatbot|bot|model|language model|llm|chatgpt|gpt|claude|gemini|bard|llama|copilot|openai)';
 const REVEAL = '(?:see|view|access|read|know|print|show|reveal|display|output|repeat|recite|tell me|tell us|give me|share|leak|dump|write out|write down|spell out|list|expose|disclose|copy|paste|provide|return|send me|echo|type out|render|state|read (?:me |out )?back|reproduce|encode|translate|what (?:is|are|was|were))';
-const SYS_OBJ = '(?:system|initial|original|hidden|secret|internal|developer|pre-?|starting|first|confidential|underlying|base|core|full|exact|complete|entire|previous|prior)\\s?(?:prompts?|instructions?|messages?|directives?|configuration|config|rules|guidelines|context|text|programming|setup)';
+const SYS_OBJ = '(?:system|initial|original|hidden|secret|internal|developer|pre-?|starting|confidential|underlying)\\s?(?:prompts?|instructions?|messages?|directives?|configuration|config|rules|guidelines|context|text|programming|setup)';
 
 export const PHRASE_RULES: PhraseRule[] = [
   // ---------------------------------------------------------------- instruction override
@@ -141,9 +141,17 @@ export const PHRASE_RULES: PhraseRule[] = [
   {
     id: 'jailbreak.mode_switch',
     family: 'roleplay_jailbreak',
-    score: 0.4,
+    score: 0.3,
     view: 'norm',
     re: /\b(?:simulate|emulate|enter|activate) (?:\w+ ){0,2}mode\b|\b(?:developer|dev|god|jailbreak|jailbroken|unrestricted|unfiltered|uncensored|evil|chaos|anarchy|unlocked|dan|opposite|amoral|sudo|root|admin|debug|maintenance|villain|rogue|free)[- ]mode\b(?: (?:enabled|activated|on|is (?:now )?(?:enabled|active|on)))?/,
+  },
+  {
+    id: 'jailbreak.mode_switch',
+    family: 'roleplay_jailbreak',
+    score: 0.45,
+    view: 'norm',
+    // A mode being switched on for the model, or a jailbreak-named mode.
+    re: /\b(?:simulate|emulate|enter|activate|enable|turn on|switch to) (?:the |a )?(?:dan|jailbreak|jailbroken|developer|dev|god|evil|unrestricted|unfiltered|uncensored|anarchy|chaos|opposite|amoral|villain|rogue|unlocked) mode\b|\b(?:dan|jailbreak|jailbroken|developer|god|evil|unrestricted|unfiltered|uncensored|anarchy|chaos|amoral) mode (?:enabled|activated|is (?:now )?(?:enabled|active|on)|output|response)\b/,
   },
   {
     id: 'jailbreak.no_longer_bound',
