@@ -52,7 +52,7 @@ export const BUILTIN_DEFAULT_THRESHOLD = 0.56;
 export const BUILTIN_VERSION = 'glove100-sif-v1';
 
 const TOKEN_RE = /[\p{L}\p{N}]+(?:['’\-.][\p{L}\p{N}]+)*/gu;
-const NEG_CONTRACTIONS: Record<string, string> = { won: 'will', ca: 'can', sha: 'shall', ai: 'is' };
+const NEG_CONTRACTIONS: Record<string, string> = { wo: 'will', ca: 'can', sha: 'shall', ai: 'is' };
 const ZIPF_NORM = 12; // ≈ ln(100k) + γ: p(rank) = 1 / ((rank + 1) · ZIPF_NORM)
 
 /** Lower-cased word tokens; "don't" → do, not; "it's" → it; keeps hyphenated/dotted words whole. */

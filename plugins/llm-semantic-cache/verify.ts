@@ -343,7 +343,7 @@ const NOT_ENTITY = new Set(['i', "i'm", "i've", "i'd", "i'll", 'ok', 'okay']);
 function isEntity(t: Tok): boolean {
   const r = t.raw;
   if (NOT_ENTITY.has(t.low)) return false;
-  if (/^\d+([.,]\d+)*$/.test(r)) return false; // plain numbers: the numbers check
+  if (/^v?\d+([.,]\d+)*$/i.test(r)) return false; // plain numbers and versions: the numbers check
   if (/[_/\\]/.test(r) && /[\p{L}]/u.test(r)) return true; // snake_case, paths
   if (/[\p{L}\p{N}]\.[\p{L}]/u.test(r)) return true; // dotted identifiers, file names, domains
   if (/\p{Ll}\p{Lu}/u.test(r)) return true; // camelCase, PyTorch, iPhone
