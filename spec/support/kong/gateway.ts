@@ -256,7 +256,7 @@ export class Gateway {
       [undefined, undefined, undefined],
     ];
     for (const [r, s, c] of combos) {
-      if ((r === undefined && R !== undefined && false) || (combosInvalid(r, s, c, R, S, C))) continue;
+      if (combosInvalid(r, s, c, R, S, C)) continue;
       const p = match(r, s, c);
       if (p) return p;
     }
