@@ -1,2 +1,216 @@
+/**
+ * Person names without a network model: hand-written given-name and surname lexicons, surname morphology,
+ * titles, and context cues ("my name is", "Dr.", "said", dialogue speakers, lists of names), applied to
+ * runs of capitalised tokens. Linear in the input: one tokenising pass, then constant work per token.
+ */
 import type { Detection } from './types';
-export function detectPerson(_text: string, _out: Detection[]): void {}
+import { LABELS } from './types';
+import { COMMON, CUE_AFTER, CUE_BEFORE, GIVEN, PARTICLES, PLACE, SURNAME, TITLE, fold } from './lexicon/index-sets';
+
+interface Tok {
+  raw: string;
+  norm: string;
+  start: number;
+  end: number;
+  cap: boolean;
+  upper: boolean;
+  initial: boolean;
+  given: boolean;
+  sur: boolean;
+  common: boolean;
+  place: boolean;
+  nonAscii: boolean;
+}
+
+const TOKEN_RE = /[\p{L}][\p{L}\p{M}'’-]{0,39}/gu;
+const SURNAME_SUFFIX =
+  /(?:sson|ssen|son|sen|dottir|ova|ovna|ovic|evic|ovich|evich|ov|ev|eva|ski|ska|sky|skaya|skiy|wicz|czyk|czak|enko|chuk|ic|escu|eanu|poulos|akis|idis|ides|iadis|oglu|yan|ian|shvili|dze|nen|lainen|berg|strom|qvist|quist|gren|holm|lund|gaard|mann|inen|ez|ini|elli|etti|ucci|otti|ieri|ello|aki|ishi|moto|mura|yama|kawa|uchi|zawa|hashi|ko)$/;
+
+/** Endings of English derived words (adverbs, abstract nouns, participles) that are rarely names. */
+const ENGLISH_SUFFIX = /(?:ly|ment|ments|tion|tions|sion|ness|ity|ities|ing|ings|ed|ful|less|able|ible|ive|ous|ism|ist|ists|ship|ance|ence|ology|ics|ware)$/;
+
+function isUpper(ch: string): boolean {
+  return ch !== ch.toLowerCase() && ch === ch.toUpperCase();
+}
+
+function tokenize(text: string, lowerMode: boolean): Tok[] {
+  const toks: Tok[] = [];
+  TOKEN_RE.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = TOKEN_RE.exec(text)) !== null) {
+    let raw = m[0];
+    // strip a possessive / trailing apostrophe or hyphen
+    raw = raw.replace(/['’]s$/i, '').replace(/['’-]+$/, '');
+    if (raw.length === 0) continue;
+    const first = raw[0] ?? '';
+    const rest = raw.slice(1);
+    const upper = raw.length > 1 && raw === raw.toUpperCase() && raw !== raw.toLowerCase();
+    const cap = isUpper(first) && (rest === rest.toLowerCase() || /\p{Ll}/u.test(rest));
+    const norm = fold(raw);
+    const common =
+      COMMON.has(norm) || (!GIVEN.has(norm) && !SURNAME.has(norm) && ENGLISH_SUFFIX.test(norm) && norm.length > 5);
+    const given = GIVEN.has(norm);
+    const lexSur = SURNAME.has(norm);
+    const morph = norm.length >= 5 && !common && SURNAME_SUFFIX.test(norm);
+    toks.push({
+      raw,
+      norm,
+      start: m.index,
+      end: m.index + raw.length,
+      cap: cap || (lowerMode && (given || lexSur) && !common),
+      upper,
+      initial: raw.length === 1 && isUpper(first),
+      given,
+      sur: lexSur || morph,
+      common,
+      place: PLACE.has(norm),
+      nonAscii: /[^\x00-\x7f]/.test(raw),
+    });
+  }
+  return toks;
+}
+
+/** Text between two tokens that may sit inside one name: a space, or ". " after an initial. */
+function joinable(text: string, a: Tok, b: Tok): boolean {
+  const gap = text.slice(a.end, b.start);
+  if (gap === ' ') return true;
+  if (a.initial && (gap === '. ' || gap === '.' )) return true;
+  return false;
+}
+
+function sentenceInitial(text: string, t: Tok): boolean {
+  let i = t.start - 1;
+  while (i >= 0 && (text[i] === ' ' || text[i] === '\t' || text[i] === '"' || text[i] === '“' || text[i] === '(' || text[i] === '>' || text[i] === '?')) {
+    if (text[i] === '?' ) break;
+    i--;
+  }
+  if (i < 0) return true;
+  const c = text[i] ?? '';
+  return c === '.' || c === '!' || c === '?' || c === '\n' || c === ':' || c === ';';
+}
+
+function prevWord(toks: Tok[], i: number, text: string): Tok | undefined {
+  const p = toks[i - 1];
+  if (!p) return undefined;
+  const gap = text.slice(p.end, toks[i]?.start ?? p.end);
+  return /^[\s,.:'’"“]*$/.test(gap) && gap.length <= 4 ? p : undefined;
+}
+
+export function detectPerson(text: string, out: Detection[]): void {
+  const lowerMode = !/\p{Lu}/u.test(text);
+  const toks = tokenize(text, lowerMode);
+  const n = toks.length;
+  const isNameish = (t: Tok): boolean =>
+    (t.cap || t.initial) && !t.place && (!t.common || t.given || SURNAME.has(t.norm)) && !TITLE.has(t.norm);
+  const accepted: { s: number; e: number }[] = []; // token index ranges
+  let i = 0;
+  while (i < n) {
+    const t = toks[i];
+    if (!t) break;
+    if (!isNameish(t) || t.initial) {
+      i++;
+      continue;
+    }
+    // grow a chunk: name-ish tokens joined by single spaces; particles and initials inside
+    let j = i;
+    while (j + 1 < n && j - i < 4) {
+      const a = toks[j];
+      const b = toks[j + 1];
+      if (!a || !b || !joinable(text, a, b)) break;
+      if (isNameish(b)) {
+        j++;
+        continue;
+      }
+      const c = toks[j + 2];
+      if (PARTICLES.has(b.norm) && !b.cap && c && joinable(text, b, c) && isNameish(c) && !c.initial) {
+        j += 2;
+        continue;
+      }
+      break;
+    }
+    // do not end on an initial
+    while (j > i && toks[j]?.initial) j--;
+    const chunk = toks.slice(i, j + 1);
+    const words = chunk.filter((c) => !c.initial && !PARTICLES.has(c.norm));
+    const len = words.length;
+    const prev = prevWord(toks, i, text);
+    const prev2 = prev ? prevWord(toks, i - 1, text) : undefined;
+    const last = toks[j];
+    const next = toks[j + 1];
+    const afterText = text.slice(last?.end ?? 0, (last?.end ?? 0) + 3);
+    const titled = prev !== undefined && TITLE.has(prev.norm) && (prev.cap || prev.upper || lowerMode);
+    const strongCue =
+      titled ||
+      (prev !== undefined && ['named', 'called', 'dear', 'hi', 'hello', 'hey', 'thanks'].includes(prev.norm)) ||
+      (prev !== undefined && prev.norm === 'is' && prev2?.norm === 'name') ||
+      (prev !== undefined && prev.norm === 'me' && prev2?.norm === 'call') ||
+      /name\s*(?:is|:)\s*$/i.test(text.slice(Math.max(0, (chunk[0]?.start ?? 0) - 12), chunk[0]?.start ?? 0));
+    const cueBefore = strongCue || (prev !== undefined && CUE_BEFORE.has(prev.norm));
+    const lineStart = sentenceInitial(text, chunk[0] ?? t) && /(?:^|\n)[\s>?•*-]*$/.test(text.slice(Math.max(0, (chunk[0]?.start ?? 0) - 8), chunk[0]?.start ?? 0));
+    const dialog = lineStart && /^:\s/.test(afterText);
+    const possessive = /^['’]s\b/.test(text.slice(last?.end ?? 0, (last?.end ?? 0) + 3));
+    const cueAfter =
+      dialog ||
+      possessive ||
+      (next !== undefined && CUE_AFTER.has(next.norm) && /^ $/.test(text.slice(last?.end ?? 0, next.start))) ||
+      /^,\s/.test(afterText);
+    const lexGiven = words.some((w) => w.given && !w.common);
+    const lexSur = words.some((w) => w.sur && !w.common);
+    const anyLex = words.some((w) => (w.given || SURNAME.has(w.norm)) && !w.common) || (lexGiven && words.length > 1);
+    const foreign = words.some((w) => w.nonAscii && !w.common);
+    const allCommon = words.every((w) => w.common);
+    const wholeLine =
+      /(?:^|\n)[\s>?•*-]*$/.test(text.slice(Math.max(0, (chunk[0]?.start ?? 0) - 8), chunk[0]?.start ?? 0)) &&
+      /^\s*(?:\n|$)/.test(text.slice(last?.end ?? 0, (last?.end ?? 0) + 4));
+    const allUpper = words.every((w) => w.upper);
+    let conf = 0;
+    if (allUpper && !titled) conf = 0; // ALL-CAPS runs are usually places or headings
+    else if (allCommon && !strongCue) conf = 0;
+    else if (len >= 2) {
+      if (lexGiven || (lexSur && anyLex)) conf = 0.72;
+      else if (strongCue) conf = 0.7;
+      else if (lexSur || anyLex) conf = cueBefore || cueAfter || wholeLine ? 0.66 : 0.6;
+      else if (cueBefore || cueAfter || wholeLine) conf = foreign || cueBefore ? 0.6 : 0.5;
+      else if (foreign) conf = 0.5;
+    } else if (len === 1) {
+      const w = words[0];
+      if (w) {
+        const init = sentenceInitial(text, w);
+        if (strongCue) conf = 0.7;
+        else if (w.given && !w.common) conf = init && !(cueAfter || cueBefore) && next?.cap ? 0 : 0.62;
+        else if (w.given && w.common) conf = cueBefore || dialog || possessive ? 0.58 : 0;
+        else if (w.sur && (cueBefore || cueAfter) && !init) conf = 0.56;
+        else if (w.sur && (dialog || possessive || cueAfter)) conf = 0.55;
+        else if (dialog) conf = 0.55;
+      }
+    }
+    if (conf > 0) {
+      const s = chunk[0]?.start ?? t.start;
+      const e = last?.end ?? t.end;
+      out.push({ category: 'person', start: s, end: e, label: LABELS.person, confidence: conf });
+      accepted.push({ s: i, e: j });
+    }
+    i = j + 1;
+  }
+  // lists: "A, B and C" — a name-ish single token joined by ", " / " and " / " & " to an accepted name
+  const acc = new Set<number>();
+  for (const r of accepted) for (let k = r.s; k <= r.e; k++) acc.add(k);
+  for (let pass = 0; pass < 2; pass++) {
+    for (let k = 0; k < n; k++) {
+      const t = toks[k];
+      if (!t || acc.has(k) || !isNameish(t) || t.initial) continue;
+      const linked = (a: Tok | undefined, b: Tok | undefined): boolean => {
+        if (!a || !b) return false;
+        const gap = text.slice(a.end, b.start);
+        return gap === ', ' || gap === ',' || gap === ' and ' || gap === ' & ' || gap === ' or ';
+      };
+      const left = toks[k - 1];
+      const right = toks[k + 1];
+      const ok = (acc.has(k - 1) && linked(left, t)) || (acc.has(k + 1) && linked(t, right));
+      if (ok && (t.sur || t.given || !t.common)) {
+        out.push({ category: 'person', start: t.start, end: t.end, label: LABELS.person, confidence: 0.55 });
+        acc.add(k);
+      }
+    }
+  }
+}
