@@ -41,6 +41,7 @@ export const PHASES_OF = {
   setUpstreamScheme: BEFORE_PROXY,
   setUpstreamQuery: BEFORE_PROXY,
   setTarget: ['access'],
+  setTimeouts: ['access'],
   enableBuffering: BEFORE_PROXY,
   setResponseHeader: REQUEST,
   setResponseHeaders: REQUEST,
@@ -233,6 +234,12 @@ export class KongFacade {
   async setTarget(host: string, port: number): Promise<void> {
     this.use('setTarget');
     await this.pdk.service.setTarget(host, port);
+  }
+
+  /** Per-request upstream timeouts in ms (`kong.service.set_timeouts`, access only). */
+  async setTimeouts(connectMs: number, writeMs: number, readMs: number): Promise<void> {
+    this.use('setTimeouts');
+    await this.pdk.service.setTimeouts(connectMs, writeMs, readMs);
   }
 
   /** Buffer the upstream response so the log phase can read it (non-stream requests only). */

@@ -47,6 +47,8 @@ export interface KongPdk {
   };
   service: {
     setTarget(host: string, port: number): Promise<unknown>;
+    /** `kong.service.set_timeouts(connect, write, read)` in ms; not verified on 3.4 (an unknown PDK method is logged by Kong and answers null). */
+    setTimeouts(connectMs: number, writeMs: number, readMs: number): Promise<unknown>;
     request: {
       setHeader(name: string, value: string): Promise<unknown>;
       clearHeader(name: string): Promise<unknown>;
