@@ -56,7 +56,7 @@ const ADDRESS_CUE =
 const UNIT = /^[ ,]*(?:\n[ \t>?•]*)?(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|Fl\.|Floor)\s?#?\d{1,5}[A-Za-z]?(?![\w])/i;
 const ZIP_TAIL = /^[ ,]*\d{4,6}(?:-\d{4})?(?![\w])/;
 const CONT_LINE =
-  /^[ \t]*\n[ \t>?•]*((?:[\p{Lu}(][\p{L}\p{M}'’.()-]{0,30}|nan|[A-Z]{2})(?:[ ,]{1,3}(?:[\p{Lu}(][\p{L}\p{M}'’.()-]{0,30}|[\p{Ll}]{1,4}|nan|[A-Z]{2}))*(?:[ ,]{1,3}\d{4,6}(?:-\d{4})?)?|[ ,]*\d{4,6}(?:-\d{4})?)[ \t.,]*(?=\n|$)/u;
+  /^[ \t]*\n(?:[ \t>?•]*\n)?[ \t>?•]*((?:[\p{Lu}(][\p{L}\p{M}'’.()-]{0,30}|nan|[A-Z]{2})(?:[ ,]{1,3}(?:[\p{Lu}(][\p{L}\p{M}'’.()-]{0,30}|[\p{Ll}]{1,4}|nan|[A-Z]{2}))*(?:[ ,]{1,3}\d{4,6}(?:-\d{4})?)?|[ ,]*\d{4,6}(?:-\d{4})?)[ \t.,]*(?=\n|$)/u;
 const COMMA_CONT = /^,[ ]?((?:[\p{Lu}][\p{L}\p{M}'’.-]{0,30})(?: [\p{Lu}(][\p{L}\p{M}'’.()-]{0,30}){0,3})(?:[ ,]{1,2}[A-Z]{2})?(?:[ ,]{1,2}\d{4,6}(?:-\d{4})?)?(?=[.,?!;]?(?:\s|$))/u;
 
 /** Extends an address span over unit numbers, postcodes and city/region/country continuation lines. */
@@ -88,7 +88,12 @@ function extend(text: string, end: number): number {
 }
 
 function nameWord(t: Tok | undefined): boolean {
-  return t !== undefined && !t.num && (t.cap || t.norm.length <= 4) && !/^(?:and|or|the|for|at|in|on|to)$/.test(t.norm);
+  return (
+    t !== undefined &&
+    !t.num &&
+    (t.cap || t.norm.length <= 4 || STREET_PREFIX.has(t.norm)) &&
+    !/^(?:and|or|the|for|at|in|on|to|is|was|it|we|you|he|she|they|my|your|his|her|our|their)$/.test(t.norm)
+  );
 }
 
 export function detectAddress(text: string, out: Detection[]): void {
@@ -102,11 +107,17 @@ export function detectAddress(text: string, out: Detection[]): void {
     const t = toks[k];
     if (!t) break;
     if (t.num) {
+      // "975 3968 Bay Street": a leading number before the house number stays with the address
+      const t2 = toks[k + 1];
+      let base = k;
+      if (t2 && t2.num && text.slice(t.end, t2.start) === ' ' && !/\d$/.test(text.slice(0, t.start).trimEnd())) base = k + 1;
+      const startTok = t;
+      const kk = base;
       // A: number + 1-4 name words + street type ("138 Consul Place")
-      let j = k + 1;
+      let j = kk + 1;
       let words = 0;
       let typeAt = -1;
-      while (j < n && j - k <= 6) {
+      while (j < n && j - kk <= 6) {
         const a = toks[j - 1];
         const b = toks[j];
         if (!a || !b || !spaceJoined(text, a, b) || text.slice(a.end, b.start).includes(',')) break;
@@ -122,21 +133,21 @@ export function detectAddress(text: string, out: Detection[]): void {
       if (typeAt > 0) {
         const last = toks[typeAt];
         if (last) {
-          push(t.start, last.end, 0.8);
+          push(startTok.start, last.end, 0.8);
           k = typeAt;
           continue;
         }
       }
       // B: number + 1-4 name words + number ("28245 Puruntie 82", "10252 Μεγάλη Άμμος 184")
-      j = k + 1;
+      j = kk + 1;
       words = 0;
-      while (j < n && j - k <= 5) {
+      while (j < n && j - kk <= 5) {
         const a = toks[j - 1];
         const b = toks[j];
         if (!a || !b || !spaceJoined(text, a, b) || text.slice(a.end, b.start).includes(',')) break;
         if (b.num) {
           if (words >= 1) {
-            push(t.start, b.end, 0.74);
+            push(startTok.start, b.end, 0.74);
             k = j;
           }
           break;

@@ -22,6 +22,21 @@ interface Tok {
   nonAscii: boolean;
 }
 
+/** Cue words before a single unknown capitalised token that are strong enough on their own. */
+const MEDIUM_CUES: ReadonlySet<string> = new Set(
+  'said says told asked tell ask named called meet met married marry visit visited wife husband son daughter kid child boyfriend girlfriend fiance fiancee partner friend guardian contact producer director songwriter singer actor actress author writer commenter player founder features featuring starring commenter mr mrs ms miss dr sir'.split(
+    ' ',
+  ),
+);
+/** Verbs right after a sentence-initial capitalised token that mark it as a person. */
+const PERSON_VERBS: ReadonlySet<string> = new Set(
+  'said says told asked replied explained wrote writes lives lived spent began begins flew smiled laughed shouted cried nodded whispered listed married graduated studied joined'.split(
+    ' ',
+  ),
+);
+
+const NAME_IS_RE = /\b(?:my name is|name's|call me|calls me|named)\s([\p{L}][\p{L}\p{M}'’-]{1,30})(?:\s([\p{L}][\p{L}\p{M}'’-]{1,30}))?/giu;
+
 const TOKEN_RE = /[\p{L}][\p{L}\p{M}'’-]{0,39}/gu;
 const SURNAME_SUFFIX =
   /(?:sson|ssen|son|sen|dottir|ova|ovna|ovic|evic|ovich|evich|ov|ev|eva|ski|ska|sky|skaya|skiy|wicz|czyk|czak|enko|chuk|ic|escu|eanu|poulos|akis|idis|ides|iadis|oglu|yan|ian|shvili|dze|nen|lainen|berg|strom|qvist|quist|gren|holm|lund|gaard|mann|inen|ez|ini|elli|etti|ucci|otti|ieri|ello|aki|ishi|moto|mura|yama|kawa|uchi|zawa|hashi|ko)$/;
@@ -101,7 +116,10 @@ export function detectPerson(text: string, out: Detection[]): void {
   const toks = tokenize(text, lowerMode);
   const n = toks.length;
   const isNameish = (t: Tok): boolean =>
-    (t.cap || t.initial) && !t.place && (!t.common || t.given || SURNAME.has(t.norm)) && !TITLE.has(t.norm);
+    (t.cap || t.initial) &&
+    (!t.place || t.given || SURNAME.has(t.norm)) &&
+    (!t.common || t.given || SURNAME.has(t.norm)) &&
+    !TITLE.has(t.norm);
   const accepted: { s: number; e: number }[] = []; // token index ranges
   let i = 0;
   while (i < n) {
@@ -144,7 +162,18 @@ export function detectPerson(text: string, out: Detection[]): void {
       (prev !== undefined && ['named', 'called', 'dear', 'hi', 'hello', 'hey', 'thanks'].includes(prev.norm)) ||
       (prev !== undefined && prev.norm === 'is' && prev2?.norm === 'name') ||
       (prev !== undefined && prev.norm === 'me' && prev2?.norm === 'call') ||
-      /name\s*(?:is|:)\s*$/i.test(text.slice(Math.max(0, (chunk[0]?.start ?? 0) - 12), chunk[0]?.start ?? 0));
+      /name\s*(?:is|:)\s*$|name(?: on the \w+)?\?\s*(?:\w{2,10}:\s*)?$|\bcalls? me\s*$|\b(?:under|partner'?s name|ms\.?|mr\.?|mrs\.?)\s*$/i.test(
+        text.slice(Math.max(0, (chunk[0]?.start ?? 0) - 40), chunk[0]?.start ?? 0),
+      );
+    const mediumCue = prev !== undefined && MEDIUM_CUES.has(prev.norm);
+    const nextWord = next && /^ $/.test(text.slice(last?.end ?? 0, next.start)) ? next.norm : '';
+    const next2 = toks[j + 2];
+    const verbAfter =
+      PERSON_VERBS.has(nextWord) ||
+      (nextWord === 'is' && next2 !== undefined && ['from', 'very'].includes(next2.norm)) ||
+      (nextWord === 'had' && next2 !== undefined && next2.norm === 'given');
+    const vocative = /^, (?:can|could|would|will|please|i|we|do|did|are|is|have|you)\b/i.test(text.slice(last?.end ?? 0, (last?.end ?? 0) + 10));
+    const hasInitial = chunk.some((c) => c.initial) && len >= 2;
     const cueBefore = strongCue || (prev !== undefined && CUE_BEFORE.has(prev.norm));
     const lineStart = sentenceInitial(text, chunk[0] ?? t) && /(?:^|\n)[\s>?•*-]*$/.test(text.slice(Math.max(0, (chunk[0]?.start ?? 0) - 8), chunk[0]?.start ?? 0));
     const dialog = lineStart && /^:\s/.test(afterText);
@@ -169,6 +198,7 @@ export function detectPerson(text: string, out: Detection[]): void {
     else if (len >= 2) {
       if (lexGiven || (lexSur && anyLex)) conf = 0.72;
       else if (strongCue) conf = 0.7;
+      else if (hasInitial) conf = 0.66;
       else if (lexSur || anyLex) conf = cueBefore || cueAfter || wholeLine ? 0.66 : 0.6;
       else if (cueBefore || cueAfter || wholeLine) conf = foreign || cueBefore ? 0.6 : 0.5;
       else if (foreign) conf = 0.5;
@@ -179,9 +209,12 @@ export function detectPerson(text: string, out: Detection[]): void {
         if (strongCue) conf = 0.7;
         else if (w.given && !w.common) conf = init && !(cueAfter || cueBefore) && next?.cap ? 0 : 0.62;
         else if (w.given && w.common) conf = cueBefore || dialog || possessive ? 0.58 : 0;
+        else if (w.place && !w.given) conf = 0;
         else if (w.sur && (cueBefore || cueAfter) && !init) conf = 0.56;
         else if (w.sur && (dialog || possessive || cueAfter)) conf = 0.55;
         else if (dialog) conf = 0.55;
+        else if (!w.common && (verbAfter || vocative) && init) conf = 0.52;
+        else if (!w.common && !init && (mediumCue || verbAfter)) conf = 0.52;
       }
     }
     if (conf > 0) {
@@ -192,25 +225,58 @@ export function detectPerson(text: string, out: Detection[]): void {
     }
     i = j + 1;
   }
-  // lists: "A, B and C" — a name-ish single token joined by ", " / " and " / " & " to an accepted name
+  // lists and pairs: "A, B and C", "X and Y were" — name-ish single tokens linked to a name
   const acc = new Set<number>();
   for (const r of accepted) for (let k = r.s; k <= r.e; k++) acc.add(k);
-  for (let pass = 0; pass < 2; pass++) {
+  const LINK = /^(?:, ?| and | & | or |, and )$/;
+  const neighbour = (k: number, dir: 1 | -1): number => {
+    const a = toks[k + dir];
+    if (!a) return -1;
+    if (a.norm === 'and' || a.norm === 'or') {
+      const b = toks[k + 2 * dir];
+      if (!b) return -1;
+      const [l, r] = dir === 1 ? [toks[k], b] : [b, toks[k]];
+      return l && r && LINK.test(text.slice(l.end, r.start)) ? k + 2 * dir : -1;
+    }
+    const [l, r] = dir === 1 ? [toks[k], a] : [a, toks[k]];
+    return l && r && LINK.test(text.slice(l.end, r.start)) ? k + dir : -1;
+  };
+  for (let pass = 0; pass < 3; pass++) {
     for (let k = 0; k < n; k++) {
       const t = toks[k];
-      if (!t || acc.has(k) || !isNameish(t) || t.initial) continue;
-      const linked = (a: Tok | undefined, b: Tok | undefined): boolean => {
-        if (!a || !b) return false;
-        const gap = text.slice(a.end, b.start);
-        return gap === ', ' || gap === ',' || gap === ' and ' || gap === ' & ' || gap === ' or ';
-      };
-      const left = toks[k - 1];
-      const right = toks[k + 1];
-      const ok = (acc.has(k - 1) && linked(left, t)) || (acc.has(k + 1) && linked(t, right));
-      if (ok && (t.sur || t.given || !t.common)) {
+      if (!t || acc.has(k) || !isNameish(t) || t.initial || t.upper) continue;
+      const l = neighbour(k, -1);
+      const r = neighbour(k, 1);
+      const ok = (l >= 0 && acc.has(l)) || (r >= 0 && acc.has(r));
+      // a pair of lexicon names ("Park and Mann were …")
+      const pair =
+        r >= 0 &&
+        toks[k + 1]?.norm === 'and' &&
+        (t.sur || t.given) &&
+        (toks[r]?.sur || toks[r]?.given) &&
+        isNameish(toks[r] as Tok) &&
+        ['were', 'are', 'have', 'had'].includes(toks[r + 1]?.norm ?? '');
+      if ((ok && (t.sur || t.given || !t.common)) || pair) {
         out.push({ category: 'person', start: t.start, end: t.end, label: LABELS.person, confidence: 0.55 });
         acc.add(k);
+        if (pair && r >= 0 && !acc.has(r)) {
+          const u = toks[r];
+          if (u) out.push({ category: 'person', start: u.start, end: u.end, label: LABELS.person, confidence: 0.55 });
+          acc.add(r);
+        }
       }
     }
+  }
+  // "my name is borna jerković", "call me višeslav": also lower-case names after explicit cues
+  NAME_IS_RE.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = NAME_IS_RE.exec(text)) !== null) {
+    const w1 = m[1] ?? '';
+    const w2 = m[2] ?? '';
+    if (COMMON.has(fold(w1))) continue;
+    const s0 = m.index + m[0].length - (w2 ? w1.length + 1 + w2.length : w1.length);
+    const useTwo = w2 !== '' && !COMMON.has(fold(w2));
+    const e0 = s0 + w1.length + (useTwo ? 1 + w2.length : 0);
+    out.push({ category: 'person', start: s0, end: e0, label: LABELS.person, confidence: 0.6 });
   }
 }

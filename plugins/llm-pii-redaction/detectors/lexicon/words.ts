@@ -138,7 +138,7 @@ export const STREET_PREFIXES = `
 rue avenue av avenida av. calle carrer rua via viale corso piazza piazzale largo strada str. ul. ul ulica
 aleja al. plac rynek bulevar boulevard bd chemin route impasse allee place quai cours rambla paseo camino
 travessa praca praça estrada rodovia ruta carretera ronda vicolo contrada platz gasse ulitsa prospekt
-pereulok ulice nam. namesti trida sokak cadde caddesi bulvari
+pereulok ulice nam. namesti trida sokak cadde caddesi bulvari λεωφόρος οδός πλατεία
 `;
 
 /** Street-word endings in other languages (Söndergade, Hauptstraße, Kiannonkatu, Magasinsgatan…). */
