@@ -77,6 +77,7 @@ export class FakeKong {
   }
 
   get pdk(): KongPdk {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     const r = <T>(name: string, args: unknown[], v: T): Promise<T> => {
       self.rec(name, args);
