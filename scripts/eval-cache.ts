@@ -143,7 +143,7 @@ interface Curve {
 }
 
 function svgPlot(curves: Curve[], defaults: { curve: Curve; point: Point }[], path: string): void {
-  const W = 760;
+  const W = 1000;
   const H = 520;
   const L = 60;
   const T = 30;
@@ -154,9 +154,13 @@ function svgPlot(curves: Curve[], defaults: { curve: Curve; point: Point }[], pa
   const colors = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
   const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
+  );
   parts.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
-  parts.push(`<text x="${L}" y="18" font-size="13">Semantic cache: precision vs recall of "would serve" (threshold sweep ${THRESHOLDS[0]}–${THRESHOLDS[THRESHOLDS.length - 1]})</text>`);
+  parts.push(
+    `<text x="${L}" y="18" font-size="13">Semantic cache: precision vs recall of "would serve" (threshold sweep ${THRESHOLDS[0]}–${THRESHOLDS[THRESHOLDS.length - 1]})</text>`,
+  );
   for (let k = 0; k <= 10; k++) {
     const v = k / 10;
     parts.push(`<line x1="${x(v)}" y1="${T}" x2="${x(v)}" y2="${T + PH}" stroke="#eee"/>`);
@@ -166,21 +170,31 @@ function svgPlot(curves: Curve[], defaults: { curve: Curve; point: Point }[], pa
   }
   parts.push(`<rect x="${L}" y="${T}" width="${PW}" height="${PH}" fill="none" stroke="#333"/>`);
   parts.push(`<text x="${L + PW / 2}" y="${T + PH + 30}" text-anchor="middle">recall</text>`);
-  parts.push(`<text x="16" y="${T + PH / 2}" transform="rotate(-90 16 ${T + PH / 2})" text-anchor="middle">precision</text>`);
+  parts.push(
+    `<text x="16" y="${T + PH / 2}" transform="rotate(-90 16 ${T + PH / 2})" text-anchor="middle">precision</text>`,
+  );
   curves.forEach((c, i) => {
     const color = colors[Math.floor(i / 2) % colors.length]!;
     const pts = c.points.map((p) => `${x(p.recall).toFixed(1)},${y(p.precision).toFixed(1)}`).join(' ');
     const dash = c.verification ? '' : ' stroke-dasharray="5,4"';
     parts.push(`<polyline points="${pts}" fill="none" stroke="${color}" stroke-width="1.8"${dash}/>`);
     const ly = T + 14 + i * 16;
-    parts.push(`<line x1="${L + PW + 14}" y1="${ly - 4}" x2="${L + PW + 40}" y2="${ly - 4}" stroke="${color}" stroke-width="1.8"${dash}/>`);
-    parts.push(`<text x="${L + PW + 46}" y="${ly}">${esc(`${c.dataset} · ${c.embedder} · verify ${c.verification ? 'on' : 'off'}`)}</text>`);
+    parts.push(
+      `<line x1="${L + PW + 14}" y1="${ly - 4}" x2="${L + PW + 40}" y2="${ly - 4}" stroke="${color}" stroke-width="1.8"${dash}/>`,
+    );
+    parts.push(
+      `<text x="${L + PW + 46}" y="${ly}">${esc(`${c.dataset} · ${c.embedder} · verify ${c.verification ? 'on' : 'off'}`)}</text>`,
+    );
   });
   for (const d of defaults) {
-    parts.push(`<circle cx="${x(d.point.recall).toFixed(1)}" cy="${y(d.point.precision).toFixed(1)}" r="4" fill="#000"/>`);
+    parts.push(
+      `<circle cx="${x(d.point.recall).toFixed(1)}" cy="${y(d.point.precision).toFixed(1)}" r="4" fill="#000"/>`,
+    );
   }
   const ny = T + 14 + curves.length * 16 + 10;
-  parts.push(`<circle cx="${L + PW + 27}" cy="${ny - 4}" r="4" fill="#000"/><text x="${L + PW + 46}" y="${ny}">default threshold ${defaults[0]?.point.threshold ?? ''}, verify on</text>`);
+  parts.push(
+    `<circle cx="${L + PW + 27}" cy="${ny - 4}" r="4" fill="#000"/><text x="${L + PW + 46}" y="${ny}">default threshold ${defaults[0]?.point.threshold ?? ''}, verify on</text>`,
+  );
   parts.push(`<text x="${L + PW + 14}" y="${ny + 20}">dashed = verification off</text>`);
   parts.push(`<text x="${L + PW + 14}" y="${ny + 36}">PAWS negatives = same words,</text>`);
   parts.push(`<text x="${L + PW + 14}" y="${ny + 50}">different meaning; GPTCache</text>`);

@@ -165,7 +165,8 @@ export class BuiltinEmbedder implements Embedder {
           // Out of vocabulary: character 3-grams carry it in the lexical block.
           const s = `<${tok}>`;
           const n = Math.max(1, s.length - 2);
-          for (let i = 0; i + 3 <= s.length; i++) addHashed(lex, s.slice(i, i + 3), 1 / Math.sqrt(n), 0x9e3779b9);
+          for (let i = 0; i + 3 <= s.length; i++)
+            addHashed(lex, s.slice(i, i + 3), 1 / Math.sqrt(n), 0x9e3779b9);
         }
         r = undefined;
         w = 1;

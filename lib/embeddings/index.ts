@@ -7,7 +7,14 @@ import { OpenAIEmbedder } from './openai';
 import { TransformersEmbedder } from './transformers';
 import { type Embedder, type EmbedderConfig, EmbeddingError } from './types';
 
-export { type Embedder, type EmbedderConfig, type EmbeddingsProvider, EmbeddingError, normalize, dot } from './types';
+export {
+  type Embedder,
+  type EmbedderConfig,
+  type EmbeddingsProvider,
+  EmbeddingError,
+  normalize,
+  dot,
+} from './types';
 export { BuiltinEmbedder, BUILTIN_VERSION, BUILTIN_DEFAULT_THRESHOLD, tokenize } from './builtin';
 export { OpenAIEmbedder, embeddingsUrl } from './openai';
 export { TransformersEmbedder } from './transformers';
@@ -28,6 +35,9 @@ export function createEmbedder(cfg: EmbedderConfig): Embedder {
     case 'transformers':
       return new TransformersEmbedder(cfg);
     default:
-      throw new EmbeddingError(`unknown embeddings provider ${String((cfg as { provider: unknown }).provider)}`, 'builtin');
+      throw new EmbeddingError(
+        `unknown embeddings provider ${String((cfg as { provider: unknown }).provider)}`,
+        'builtin',
+      );
   }
 }

@@ -67,7 +67,8 @@ export class OpenAIEmbedder implements Embedder {
 
   async embed(texts: string[]): Promise<Float32Array[]> {
     const out: Float32Array[] = [];
-    for (let i = 0; i < texts.length; i += MAX_BATCH) out.push(...(await this.batch(texts.slice(i, i + MAX_BATCH))));
+    for (let i = 0; i < texts.length; i += MAX_BATCH)
+      out.push(...(await this.batch(texts.slice(i, i + MAX_BATCH))));
     return out;
   }
 
@@ -85,8 +86,11 @@ export class OpenAIEmbedder implements Embedder {
       });
     } catch (err) {
       const name = err instanceof Error ? err.name : '';
-      const reason = name === 'TimeoutError' || name === 'AbortError' ? `timed out after ${this.timeoutMs} ms` : 'failed';
-      throw new EmbeddingError(`embeddings request to ${new URL(this.url).host} ${reason}`, 'openai', { cause: err });
+      const reason =
+        name === 'TimeoutError' || name === 'AbortError' ? `timed out after ${this.timeoutMs} ms` : 'failed';
+      throw new EmbeddingError(`embeddings request to ${new URL(this.url).host} ${reason}`, 'openai', {
+        cause: err,
+      });
     }
     if (!res.ok) {
       await res.body?.cancel().catch(() => undefined);
@@ -110,7 +114,10 @@ export class OpenAIEmbedder implements Embedder {
       const idx = typeof d.index === 'number' ? d.index : pos;
       const v = decode(d.embedding);
       if (!v || idx < 0 || idx >= input.length || out[idx]) {
-        throw new EmbeddingError(`embeddings upstream answered a malformed item at position ${pos}`, 'openai');
+        throw new EmbeddingError(
+          `embeddings upstream answered a malformed item at position ${pos}`,
+          'openai',
+        );
       }
       out[idx] = normalize(v);
     });

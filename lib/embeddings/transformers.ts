@@ -12,8 +12,17 @@ type FeatureExtractor = (
 ) => Promise<{ data: Float32Array; dims: number[] }>;
 
 interface TransformersModule {
-  env: { allowRemoteModels: boolean; allowLocalModels: boolean; localModelPath: string; useBrowserCache?: boolean };
-  pipeline(task: 'feature-extraction', model: string, opts?: Record<string, unknown>): Promise<FeatureExtractor>;
+  env: {
+    allowRemoteModels: boolean;
+    allowLocalModels: boolean;
+    localModelPath: string;
+    useBrowserCache?: boolean;
+  };
+  pipeline(
+    task: 'feature-extraction',
+    model: string,
+    opts?: Record<string, unknown>,
+  ): Promise<FeatureExtractor>;
 }
 
 export const TRANSFORMERS_PACKAGE = '@xenova/transformers';
@@ -39,8 +48,13 @@ export class TransformersEmbedder implements Embedder {
   private readonly name: string;
 
   constructor(cfg: EmbedderConfig) {
-    if (!cfg.options?.model_dir) throw new EmbeddingError('provider transformers needs options.model_dir', 'transformers');
-    if (!cfg.name) throw new EmbeddingError('provider transformers needs a model name (folder in model_dir)', 'transformers');
+    if (!cfg.options?.model_dir)
+      throw new EmbeddingError('provider transformers needs options.model_dir', 'transformers');
+    if (!cfg.name)
+      throw new EmbeddingError(
+        'provider transformers needs a model name (folder in model_dir)',
+        'transformers',
+      );
     this.modelDir = cfg.options.model_dir;
     this.name = cfg.name;
     this.dims = cfg.options.dimensions ?? 0;

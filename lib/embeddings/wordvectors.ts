@@ -30,7 +30,11 @@ export function resolveVectorsPath(explicit?: string): string {
     const isDir = existsSync(explicit) && statSync(explicit).isDirectory();
     candidates.push(isDir ? join(explicit, DEFAULT_VECTORS_FILE) : explicit);
   } else {
-    for (const up of [['..', '..'], ['..', '..', '..'], ['..', '..', '..', '..']]) {
+    for (const up of [
+      ['..', '..'],
+      ['..', '..', '..'],
+      ['..', '..', '..', '..'],
+    ]) {
       candidates.push(join(__dirname, ...up, 'data', 'embeddings', DEFAULT_VECTORS_FILE));
     }
   }

@@ -38,7 +38,8 @@ export interface SearchHit {
 }
 
 /** A partition name, or a predicate on ids (both may be combined with the object form). */
-export type SearchFilter = string | ((id: number) => boolean) | { partition?: string; accept?: (id: number) => boolean };
+export type SearchFilter =
+  string | ((id: number) => boolean) | { partition?: string; accept?: (id: number) => boolean };
 
 export interface VectorIndex {
   readonly dimensions: number;
@@ -89,7 +90,8 @@ class HnswVectorIndex implements VectorIndex {
   private readonly deletedInGraph = new Set<number>();
 
   constructor(opts: IndexOptions) {
-    if (!Number.isInteger(opts.dimensions) || opts.dimensions <= 0) throw new Error('index dimensions must be a positive integer');
+    if (!Number.isInteger(opts.dimensions) || opts.dimensions <= 0)
+      throw new Error('index dimensions must be a positive integer');
     if (opts.space && opts.space !== 'cosine') throw new Error('only the cosine space is supported');
     this.dimensions = opts.dimensions;
     this.capacity = Math.max(16, opts.maxElements ?? 1024);
@@ -163,7 +165,12 @@ class HnswVectorIndex implements VectorIndex {
       throw new Error(`vector has ${vec.length} dimensions, index has ${this.dimensions}`);
     }
     if (k <= 0 || this.slotOf.size === 0) return [];
-    const f = typeof filter === 'string' ? { partition: filter } : typeof filter === 'function' ? { accept: filter } : filter;
+    const f =
+      typeof filter === 'string'
+        ? { partition: filter }
+        : typeof filter === 'function'
+          ? { accept: filter }
+          : filter;
     const partition = f?.partition;
     const accept = f?.accept;
     if (partition !== undefined) {

@@ -45,7 +45,6 @@ export const DEFAULT_VERIFY: Required<VerifyOptions> = {
   orderOverlap: ORDER_OVERLAP,
 };
 
-
 // ---------------------------------------------------------------------------------------------- tokens
 
 interface Tok {
@@ -57,7 +56,7 @@ interface Tok {
   start: boolean;
 }
 
-const WORD_RE = /[\p{L}\p{N}_$@#]+(?:(?:['’]|[./\\:-]+)[\p{L}\p{N}_$@#]+)*|[.!?;:\n]|[(\[{"“”«»`]/gu;
+const WORD_RE = /[\p{L}\p{N}_$@#]+(?:(?:['’]|[./\\:-]+)[\p{L}\p{N}_$@#]+)*|[.!?;:\n]|[([{"“”«»`]/gu;
 
 function words(text: string): Tok[] {
   const out: Tok[] = [];
@@ -68,7 +67,7 @@ function words(text: string): Tok[] {
       start = true;
       continue;
     }
-    if (/^[(\[{"“”«»`]$/.test(raw)) continue; // an opening bracket/quote keeps the sentence-start state
+    if (/^[([{"“”«»`]$/.test(raw)) continue; // an opening bracket/quote keeps the sentence-start state
     const clean = raw.replace(/’/g, "'");
     out.push({ raw: clean, low: clean.toLowerCase(), start });
     start = false;
@@ -90,36 +89,172 @@ const STOP = new Set(
 // --------------------------------------------------------------------------------------------- numbers
 
 const SMALL: Record<string, number> = {
-  zero: 0, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10,
-  eleven: 11, twelve: 12, thirteen: 13, fourteen: 14, fifteen: 15, sixteen: 16, seventeen: 17, eighteen: 18,
-  nineteen: 19, twenty: 20, thirty: 30, forty: 40, fifty: 50, sixty: 60, seventy: 70, eighty: 80, ninety: 90,
-  dozen: 12, half: 0.5, twice: 2, double: 2, triple: 3,
+  zero: 0,
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
+  thirteen: 13,
+  fourteen: 14,
+  fifteen: 15,
+  sixteen: 16,
+  seventeen: 17,
+  eighteen: 18,
+  nineteen: 19,
+  twenty: 20,
+  thirty: 30,
+  forty: 40,
+  fifty: 50,
+  sixty: 60,
+  seventy: 70,
+  eighty: 80,
+  ninety: 90,
+  dozen: 12,
+  half: 0.5,
+  twice: 2,
+  double: 2,
+  triple: 3,
 };
-const SCALE: Record<string, number> = { hundred: 100, thousand: 1e3, million: 1e6, billion: 1e9, trillion: 1e12, k: 1e3 };
+const SCALE: Record<string, number> = {
+  hundred: 100,
+  thousand: 1e3,
+  million: 1e6,
+  billion: 1e9,
+  trillion: 1e12,
+  k: 1e3,
+};
 const ORDINAL: Record<string, number> = {
-  first: 1, second: 2, third: 3, fourth: 4, fifth: 5, sixth: 6, seventh: 7, eighth: 8, ninth: 9, tenth: 10,
+  first: 1,
+  second: 2,
+  third: 3,
+  fourth: 4,
+  fifth: 5,
+  sixth: 6,
+  seventh: 7,
+  eighth: 8,
+  ninth: 9,
+  tenth: 10,
 };
 /** Number words that are also everyday words: compared only when the other side has numbers too. */
 const WEAK = new Set(['one', 'first', 'second', 'half', 'double', 'k']);
 const MONTHS = [
-  'january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november',
+  'january',
+  'february',
+  'march',
+  'april',
+  'may',
+  'june',
+  'july',
+  'august',
+  'september',
+  'october',
+  'november',
   'december',
 ];
 const MONTH_ABBR = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const DAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
 const UNITS: Record<string, string> = {
-  '%': '%', percent: '%', pct: '%',
-  ms: 'ms', millisecond: 'ms', milliseconds: 'ms', s: 's', sec: 's', secs: 's', second: 's', seconds: 's',
-  min: 'min', mins: 'min', minute: 'min', minutes: 'min', h: 'h', hr: 'h', hrs: 'h', hour: 'h', hours: 'h',
-  day: 'd', days: 'd', week: 'wk', weeks: 'wk', month: 'mo', months: 'mo', year: 'y', years: 'y',
-  mm: 'mm', cm: 'cm', m: 'm', meter: 'm', meters: 'm', metre: 'm', metres: 'm', km: 'km', kilometers: 'km',
-  mi: 'mi', mile: 'mi', miles: 'mi', ft: 'ft', feet: 'ft', foot: 'ft', inch: 'in', inches: 'in',
-  g: 'g', gram: 'g', grams: 'g', kg: 'kg', kilo: 'kg', kilos: 'kg', kilograms: 'kg', lb: 'lb', lbs: 'lb',
-  pound: 'lb', pounds: 'lb', oz: 'oz', l: 'l', liter: 'l', liters: 'l', litre: 'l', litres: 'l', ml: 'ml',
-  b: 'B', byte: 'B', bytes: 'B', kb: 'KB', mb: 'MB', gb: 'GB', tb: 'TB', kib: 'KiB', mib: 'MiB', gib: 'GiB',
-  usd: '$', dollar: '$', dollars: '$', $: '$', eur: '€', euro: '€', euros: '€', '€': '€', gbp: '£', '£': '£',
-  c: '°C', celsius: '°C', f: '°F', fahrenheit: '°F', degrees: '°', degree: '°',
-  x: 'x', times: 'x', px: 'px', k: 'k',
+  '%': '%',
+  percent: '%',
+  pct: '%',
+  ms: 'ms',
+  millisecond: 'ms',
+  milliseconds: 'ms',
+  s: 's',
+  sec: 's',
+  secs: 's',
+  second: 's',
+  seconds: 's',
+  min: 'min',
+  mins: 'min',
+  minute: 'min',
+  minutes: 'min',
+  h: 'h',
+  hr: 'h',
+  hrs: 'h',
+  hour: 'h',
+  hours: 'h',
+  day: 'd',
+  days: 'd',
+  week: 'wk',
+  weeks: 'wk',
+  month: 'mo',
+  months: 'mo',
+  year: 'y',
+  years: 'y',
+  mm: 'mm',
+  cm: 'cm',
+  m: 'm',
+  meter: 'm',
+  meters: 'm',
+  metre: 'm',
+  metres: 'm',
+  km: 'km',
+  kilometers: 'km',
+  mi: 'mi',
+  mile: 'mi',
+  miles: 'mi',
+  ft: 'ft',
+  feet: 'ft',
+  foot: 'ft',
+  inch: 'in',
+  inches: 'in',
+  g: 'g',
+  gram: 'g',
+  grams: 'g',
+  kg: 'kg',
+  kilo: 'kg',
+  kilos: 'kg',
+  kilograms: 'kg',
+  lb: 'lb',
+  lbs: 'lb',
+  pound: 'lb',
+  pounds: 'lb',
+  oz: 'oz',
+  l: 'l',
+  liter: 'l',
+  liters: 'l',
+  litre: 'l',
+  litres: 'l',
+  ml: 'ml',
+  b: 'B',
+  byte: 'B',
+  bytes: 'B',
+  kb: 'KB',
+  mb: 'MB',
+  gb: 'GB',
+  tb: 'TB',
+  kib: 'KiB',
+  mib: 'MiB',
+  gib: 'GiB',
+  usd: '$',
+  dollar: '$',
+  dollars: '$',
+  $: '$',
+  eur: '€',
+  euro: '€',
+  euros: '€',
+  '€': '€',
+  gbp: '£',
+  '£': '£',
+  c: '°C',
+  celsius: '°C',
+  f: '°F',
+  fahrenheit: '°F',
+  degrees: '°',
+  degree: '°',
+  x: 'x',
+  times: 'x',
+  px: 'px',
+  k: 'k',
 };
 
 interface NumInfo {
@@ -212,7 +347,11 @@ function numbers(text: string): NumInfo {
       }
       const u = UNITS[toks[j]?.low ?? ''];
       // "a thousand"/"several thousand" (a bare scale word) is as vague as "thousands".
-      add(isWeakScale && parts === 1 ? t.low : String(total + cur), u, (isWeak && parts === 1) || (isWeakScale && parts === 1));
+      add(
+        isWeakScale && parts === 1 ? t.low : String(total + cur),
+        u,
+        (isWeak && parts === 1) || (isWeakScale && parts === 1),
+      );
       i = j - 1;
       continue;
     }
@@ -225,7 +364,9 @@ function numbers(text: string): NumInfo {
       // "may" is a month only when capitalised mid-sentence or next to a digit.
       const nearDigit = /^\d/.test(toks[i - 1]?.low ?? '') || /^\d/.test(next ?? '');
       const isMonth =
-        t.low === 'may' || MONTH_ABBR.includes(t.low) ? nearDigit || (/^[A-Z]/.test(t.raw) && !t.start) : true;
+        t.low === 'may' || MONTH_ABBR.includes(t.low)
+          ? nearDigit || (/^[A-Z]/.test(t.raw) && !t.start)
+          : true;
       if (isMonth && (t.low.length > 3 || nearDigit || t.low === 'may')) add(`month:${mi + 1}`, undefined);
       continue;
     }
@@ -254,52 +395,166 @@ function numbersAgree(a: NumInfo, b: NumInfo): boolean {
 // -------------------------------------------------------------------------------------------- negation
 
 const NEGATORS = new Set([
-  'not', 'no', 'never', 'none', 'nobody', 'nothing', 'nowhere', 'neither', 'nor', 'without', 'cannot',
-  'cant', 'dont', 'doesnt', 'didnt', 'isnt', 'arent', 'wasnt', 'werent', 'wont', 'shouldnt', 'couldnt',
-  'wouldnt', 'hasnt', 'havent', 'hadnt', 'lack', 'lacks', 'lacking', 'unable', 'fail', 'fails', 'failed',
+  'not',
+  'no',
+  'never',
+  'none',
+  'nobody',
+  'nothing',
+  'nowhere',
+  'neither',
+  'nor',
+  'without',
+  'cannot',
+  'cant',
+  'dont',
+  'doesnt',
+  'didnt',
+  'isnt',
+  'arent',
+  'wasnt',
+  'werent',
+  'wont',
+  'shouldnt',
+  'couldnt',
+  'wouldnt',
+  'hasnt',
+  'havent',
+  'hadnt',
+  'lack',
+  'lacks',
+  'lacking',
+  'unable',
+  'fail',
+  'fails',
+  'failed',
 ]);
 
 /** Polar opposites: one text using only one side and the other only the other side = different question. */
 const OPPOSITES: [string[], string[]][] = [
-  [['enable', 'enabled', 'enables', 'enabling', 'activate', 'activated', 'activating', 'turn on'],
-    ['disable', 'disabled', 'disables', 'disabling', 'deactivate', 'deactivated', 'deactivating', 'turn off']],
-  [['allow', 'allowed', 'allows', 'allowing', 'permit', 'permitted', 'whitelist', 'allowlist'],
-    ['deny', 'denied', 'denies', 'denying', 'block', 'blocked', 'blocks', 'forbid', 'forbidden', 'disallow',
-      'disallowed', 'blacklist', 'denylist', 'blocklist']],
-  [['include', 'included', 'includes', 'including'], ['exclude', 'excluded', 'excludes', 'excluding']],
-  [['increase', 'increased', 'increases', 'increasing', 'raise', 'raised'],
-    ['decrease', 'decreased', 'decreases', 'decreasing', 'reduce', 'reduced', 'reduces', 'lower', 'lowered']],
-  [['add', 'added', 'adds', 'adding', 'insert', 'inserted'], ['remove', 'removed', 'removes', 'removing', 'delete',
-    'deleted', 'deletes', 'deleting']],
-  [['install', 'installed', 'installing'], ['uninstall', 'uninstalled', 'uninstalling']],
-  [['encrypt', 'encrypted', 'encryption', 'encode', 'encoded', 'encoding'],
-    ['decrypt', 'decrypted', 'decryption', 'decode', 'decoded', 'decoding']],
-  [['upload', 'uploaded', 'uploading'], ['download', 'downloaded', 'downloading']],
-  [['import', 'imported', 'importing'], ['export', 'exported', 'exporting']],
-  [['lock', 'locked', 'locking'], ['unlock', 'unlocked', 'unlocking']],
-  [['start', 'started', 'starting', 'begin'], ['stop', 'stopped', 'stopping', 'end']],
-  [['open', 'opened', 'opening'], ['close', 'closed', 'closing']],
-  [['buy', 'bought', 'buying', 'purchase'], ['sell', 'sold', 'selling']],
+  [
+    ['enable', 'enabled', 'enables', 'enabling', 'activate', 'activated', 'activating', 'turn on'],
+    ['disable', 'disabled', 'disables', 'disabling', 'deactivate', 'deactivated', 'deactivating', 'turn off'],
+  ],
+  [
+    ['allow', 'allowed', 'allows', 'allowing', 'permit', 'permitted', 'whitelist', 'allowlist'],
+    [
+      'deny',
+      'denied',
+      'denies',
+      'denying',
+      'block',
+      'blocked',
+      'blocks',
+      'forbid',
+      'forbidden',
+      'disallow',
+      'disallowed',
+      'blacklist',
+      'denylist',
+      'blocklist',
+    ],
+  ],
+  [
+    ['include', 'included', 'includes', 'including'],
+    ['exclude', 'excluded', 'excludes', 'excluding'],
+  ],
+  [
+    ['increase', 'increased', 'increases', 'increasing', 'raise', 'raised'],
+    ['decrease', 'decreased', 'decreases', 'decreasing', 'reduce', 'reduced', 'reduces', 'lower', 'lowered'],
+  ],
+  [
+    ['add', 'added', 'adds', 'adding', 'insert', 'inserted'],
+    ['remove', 'removed', 'removes', 'removing', 'delete', 'deleted', 'deletes', 'deleting'],
+  ],
+  [
+    ['install', 'installed', 'installing'],
+    ['uninstall', 'uninstalled', 'uninstalling'],
+  ],
+  [
+    ['encrypt', 'encrypted', 'encryption', 'encode', 'encoded', 'encoding'],
+    ['decrypt', 'decrypted', 'decryption', 'decode', 'decoded', 'decoding'],
+  ],
+  [
+    ['upload', 'uploaded', 'uploading'],
+    ['download', 'downloaded', 'downloading'],
+  ],
+  [
+    ['import', 'imported', 'importing'],
+    ['export', 'exported', 'exporting'],
+  ],
+  [
+    ['lock', 'locked', 'locking'],
+    ['unlock', 'unlocked', 'unlocking'],
+  ],
+  [
+    ['start', 'started', 'starting', 'begin'],
+    ['stop', 'stopped', 'stopping', 'end'],
+  ],
+  [
+    ['open', 'opened', 'opening'],
+    ['close', 'closed', 'closing'],
+  ],
+  [
+    ['buy', 'bought', 'buying', 'purchase'],
+    ['sell', 'sold', 'selling'],
+  ],
   [['true'], ['false']],
   [['before'], ['after']],
-  [['min', 'minimum', 'smallest', 'lowest', 'least'], ['max', 'maximum', 'largest', 'highest', 'most']],
-  [['best', 'better'], ['worst', 'worse']],
-  [['advantages', 'advantage', 'pros', 'benefits'], ['disadvantages', 'disadvantage', 'cons', 'drawbacks']],
-  [['safe', 'safer', 'safely'], ['unsafe', 'dangerous', 'harmful']],
+  [
+    ['min', 'minimum', 'smallest', 'lowest', 'least'],
+    ['max', 'maximum', 'largest', 'highest', 'most'],
+  ],
+  [
+    ['best', 'better'],
+    ['worst', 'worse'],
+  ],
+  [
+    ['advantages', 'advantage', 'pros', 'benefits'],
+    ['disadvantages', 'disadvantage', 'cons', 'drawbacks'],
+  ],
+  [
+    ['safe', 'safer', 'safely'],
+    ['unsafe', 'dangerous', 'harmful'],
+  ],
   [['legal'], ['illegal']],
   [['possible'], ['impossible']],
   [['valid'], ['invalid']],
-  [['success', 'successful', 'succeed'], ['failure', 'unsuccessful']],
+  [
+    ['success', 'successful', 'succeed'],
+    ['failure', 'unsuccessful'],
+  ],
   [['push'], ['pull']],
-  [['input', 'inputs'], ['output', 'outputs']],
-  [['client', 'clients'], ['server', 'servers']],
-  [['sync', 'synchronous', 'synchronously'], ['async', 'asynchronous', 'asynchronously']],
-  [['upper', 'uppercase'], ['lower', 'lowercase']],
+  [
+    ['input', 'inputs'],
+    ['output', 'outputs'],
+  ],
+  [
+    ['client', 'clients'],
+    ['server', 'servers'],
+  ],
+  [
+    ['sync', 'synchronous', 'synchronously'],
+    ['async', 'asynchronous', 'asynchronously'],
+  ],
+  [
+    ['upper', 'uppercase'],
+    ['lower', 'lowercase'],
+  ],
   [['ascending'], ['descending']],
-  [['male', 'men', 'man'], ['female', 'women', 'woman']],
+  [
+    ['male', 'men', 'man'],
+    ['female', 'women', 'woman'],
+  ],
   [['cheap', 'cheaper', 'cheapest'], ['expensive']],
-  [['fast', 'faster', 'fastest'], ['slow', 'slower', 'slowest']],
-  [['hot', 'warm'], ['cold', 'cool']],
+  [
+    ['fast', 'faster', 'fastest'],
+    ['slow', 'slower', 'slowest'],
+  ],
+  [
+    ['hot', 'warm'],
+    ['cold', 'cool'],
+  ],
 ];
 
 function negationCount(text: string): number {
@@ -367,8 +622,10 @@ function entitiesAgree(a: Tok[], b: Tok[]): boolean {
   const loose = (s: string): string => s.replace(/[-_./\\:]+/g, ' ').replace(/\s+/g, ' ');
   const la = loose(fa);
   const lb = loose(fb);
-  for (const e of entityForms(a)) if (!fb.includes(` ${e} `) && !lb.includes(` ${loose(e).trim()} `)) return false;
-  for (const e of entityForms(b)) if (!fa.includes(` ${e} `) && !la.includes(` ${loose(e).trim()} `)) return false;
+  for (const e of entityForms(a))
+    if (!fb.includes(` ${e} `) && !lb.includes(` ${loose(e).trim()} `)) return false;
+  for (const e of entityForms(b))
+    if (!fa.includes(` ${e} `) && !la.includes(` ${loose(e).trim()} `)) return false;
   return true;
 }
 
@@ -381,7 +638,7 @@ const QUOTE_RES = [
   /"([^"\n]{1,300})"/g,
   /“([^”\n]{1,300})”/g,
   /«([^»\n]{1,300})»/g,
-  /(?:^|[\s(\[])'([^'\n]{1,300})'(?=[\s.,;:!?)\]]|$)/g,
+  /(?:^|[\s([])'([^'\n]{1,300})'(?=[\s.,;:!?)\]]|$)/g,
 ];
 
 function quoted(text: string): Set<string> {
@@ -457,7 +714,10 @@ function orderWords(text: string): string[] {
 }
 
 /** Shared content words (share of the larger set) and how many blocks they form (diagnostics, tests). */
-export function orderStats(aText: string, bText: string): { shared: number; overlap: number; blocks: number } {
+export function orderStats(
+  aText: string,
+  bText: string,
+): { shared: number; overlap: number; blocks: number } {
   const ca = orderWords(aText);
   const cb = orderWords(bText);
   const sa = new Set(ca);
@@ -482,7 +742,11 @@ function orderAgrees(aText: string, bText: string, overlap: number): boolean {
  * Whether a cached `candidate` prompt may answer `query`. Pure and deterministic; `failed` names the first
  * check that failed (never the text).
  */
-export function verifyCandidate(query: string, candidate: string, opts: VerifyOptions = DEFAULT_VERIFY): VerifyResult {
+export function verifyCandidate(
+  query: string,
+  candidate: string,
+  opts: VerifyOptions = DEFAULT_VERIFY,
+): VerifyResult {
   if (query === candidate) return { ok: true };
   const a = words(query);
   const b = words(candidate);
@@ -492,9 +756,11 @@ export function verifyCandidate(query: string, candidate: string, opts: VerifyOp
     if (Math.max(la, lb) / Math.min(la, lb) > opts.lengthRatio) return { ok: false, failed: 'length' };
   }
   if (opts.quoted && !setsEqual(quoted(query), quoted(candidate))) return { ok: false, failed: 'quoted' };
-  if (opts.numbers && !numbersAgree(numbers(query), numbers(candidate))) return { ok: false, failed: 'numbers' };
+  if (opts.numbers && !numbersAgree(numbers(query), numbers(candidate)))
+    return { ok: false, failed: 'numbers' };
   if (opts.negation && !polarityAgrees(a, b, query, candidate)) return { ok: false, failed: 'negation' };
   if (opts.entities && !entitiesAgree(a, b)) return { ok: false, failed: 'entities' };
-  if ((opts.order ?? true) && !orderAgrees(query, candidate, opts.orderOverlap ?? ORDER_OVERLAP)) return { ok: false, failed: 'order' };
+  if ((opts.order ?? true) && !orderAgrees(query, candidate, opts.orderOverlap ?? ORDER_OVERLAP))
+    return { ok: false, failed: 'order' };
   return { ok: true };
 }

@@ -41,12 +41,20 @@ before(async () => {
       let data = body.input.map((t, index) => ({
         object: 'embedding',
         index,
-        embedding: mode === 'base64' ? Buffer.from(new Float32Array(fake(t)).buffer).toString('base64') : fake(t),
+        embedding:
+          mode === 'base64' ? Buffer.from(new Float32Array(fake(t)).buffer).toString('base64') : fake(t),
       }));
       if (mode === 'reversed') data = data.reverse();
       if (mode === 'short') data = data.slice(1);
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ object: 'list', data, model: body.model, usage: { prompt_tokens: 1, total_tokens: 1 } }));
+      res.end(
+        JSON.stringify({
+          object: 'list',
+          data,
+          model: body.model,
+          usage: { prompt_tokens: 1, total_tokens: 1 },
+        }),
+      );
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -93,7 +101,11 @@ test('openai: posts model+input, sends the auth header, maps by index, normalise
 test('openai: batches large inputs and sends dimensions', async () => {
   mode = 'ok';
   seen.length = 0;
-  const e = createEmbedder({ provider: 'openai', name: 'm', options: { upstream_url: `${base}/v1`, dimensions: 4 } });
+  const e = createEmbedder({
+    provider: 'openai',
+    name: 'm',
+    options: { upstream_url: `${base}/v1`, dimensions: 4 },
+  });
   const texts = Array.from({ length: 300 }, (_, i) => `t${i}`);
   const out = await e.embed(texts);
   assert.equal(out.length, 300);
@@ -110,7 +122,12 @@ test('openai: tolerates base64 embeddings', async () => {
 
 test('openai: errors are EmbeddingErrors without prompt text', async () => {
   const secret = 'my secret prompt text';
-  const e = createEmbedder({ provider: 'openai', name: 'm', options: { upstream_url: base }, timeout_ms: 200 });
+  const e = createEmbedder({
+    provider: 'openai',
+    name: 'm',
+    options: { upstream_url: base },
+    timeout_ms: 200,
+  });
   for (const m of ['error', 'short', 'slow'] as const) {
     mode = m;
     await assert.rejects(e.embed([secret, 'x']), (err: unknown) => {
@@ -121,8 +138,15 @@ test('openai: errors are EmbeddingErrors without prompt text', async () => {
       return true;
     });
   }
-  const down = createEmbedder({ provider: 'openai', name: 'm', options: { upstream_url: 'http://127.0.0.1:9' } });
-  await assert.rejects(down.embed([secret]), (err: unknown) => err instanceof EmbeddingError && !err.message.includes(secret));
+  const down = createEmbedder({
+    provider: 'openai',
+    name: 'm',
+    options: { upstream_url: 'http://127.0.0.1:9' },
+  });
+  await assert.rejects(
+    down.embed([secret]),
+    (err: unknown) => err instanceof EmbeddingError && !err.message.includes(secret),
+  );
 });
 
 test('openai: configuration errors', () => {

@@ -7,12 +7,15 @@ test('transformers: a missing package gives a clear install message', () => {
   const missing = (): never => {
     throw Object.assign(new Error("Cannot find module '@xenova/transformers'"), { code: 'MODULE_NOT_FOUND' });
   };
-  assert.throws(() => loadTransformers(missing), (err: unknown) => {
-    assert.ok(err instanceof EmbeddingError);
-    assert.match(err.message, /install @xenova\/transformers/);
-    assert.match(err.message, /provider transformers/);
-    return true;
-  });
+  assert.throws(
+    () => loadTransformers(missing),
+    (err: unknown) => {
+      assert.ok(err instanceof EmbeddingError);
+      assert.match(err.message, /install @xenova\/transformers/);
+      assert.match(err.message, /provider transformers/);
+      return true;
+    },
+  );
 });
 
 test('transformers: needs model_dir and a name; embed fails clearly when the package is absent', async () => {

@@ -60,18 +60,18 @@ test('index: partitions never leak across tenants (exact and graph paths)', () =
     for (let i = 0; i < 50; i++) {
       const hits = idx.search(vs[i]!, 5, 'tenant-b');
       assert.ok(hits.length > 0);
-      assert.ok(hits.every((h) => h.id % 2 === 1), 'only tenant-b ids');
+      assert.ok(
+        hits.every((h) => h.id % 2 === 1),
+        'only tenant-b ids',
+      );
     }
     assert.deepEqual(idx.search(vs[0]!, 5, 'nobody'), []);
     // predicate filter
     assert.ok(idx.search(vs[0]!, 5, (id) => id < 10).every((h) => h.id < 10));
-    assert.deepEqual(
-      [...idx.partitions().entries()].sort(),
-      [
-        ['tenant-a', 1000],
-        ['tenant-b', 1000],
-      ],
-    );
+    assert.deepEqual([...idx.partitions().entries()].sort(), [
+      ['tenant-a', 1000],
+      ['tenant-b', 1000],
+    ]);
   }
 });
 

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_VERIFY, verifyCandidate } from '../../../plugins/llm-semantic-cache/verify';
 
-const v = (a: string, b: string, opts = DEFAULT_VERIFY): ReturnType<typeof verifyCandidate> => verifyCandidate(a, b, opts);
+const v = (a: string, b: string, opts = DEFAULT_VERIFY): ReturnType<typeof verifyCandidate> =>
+  verifyCandidate(a, b, opts);
 
 test('numbers must agree (digits, words, units, dates)', () => {
   assert.deepEqual(v('What is 15% of 200?', 'What is 20% of 200?'), { ok: false, failed: 'numbers' });
@@ -14,10 +15,16 @@ test('numbers must agree (digits, words, units, dates)', () => {
     ok: false,
     failed: 'numbers',
   });
-  assert.equal(v('Population of cities with 3 million people', 'Population of cities with three million people').ok, true);
+  assert.equal(
+    v('Population of cities with 3 million people', 'Population of cities with three million people').ok,
+    true,
+  );
   assert.equal(v('Is it one of the best?', 'Is it among the best?').ok, true);
   assert.equal(v('Does it exist in v2.10.0?', 'Does it exist in version 2.10.0?').ok, true);
-  assert.deepEqual(v('Pricing for 1,000 tokens', 'Pricing for 10,000 tokens'), { ok: false, failed: 'numbers' });
+  assert.deepEqual(v('Pricing for 1,000 tokens', 'Pricing for 10,000 tokens'), {
+    ok: false,
+    failed: 'numbers',
+  });
 });
 
 test('negation / polarity must agree', () => {
@@ -25,7 +32,10 @@ test('negation / polarity must agree', () => {
     ok: false,
     failed: 'negation',
   });
-  assert.deepEqual(v('Why does my build work?', "Why doesn't my build work?"), { ok: false, failed: 'negation' });
+  assert.deepEqual(v('Why does my build work?', "Why doesn't my build work?"), {
+    ok: false,
+    failed: 'negation',
+  });
   assert.deepEqual(v('How do I enable MFA?', 'How do I disable MFA?'), { ok: false, failed: 'negation' });
   assert.deepEqual(v('How to cook rice with a rice cooker', 'How to cook rice without a rice cooker'), {
     ok: false,
@@ -60,11 +70,23 @@ test('quoted strings must agree', () => {
 });
 
 test('length ratio bound', () => {
-  assert.deepEqual(v('Explain closures', 'Explain closures in JavaScript with three detailed examples and edge cases please'), {
-    ok: false,
-    failed: 'length',
-  });
-  assert.equal(v('Explain closures', 'Explain closures in JavaScript with three detailed examples', { ...DEFAULT_VERIFY, lengthRatio: 0 }).ok, false);
+  assert.deepEqual(
+    v(
+      'Explain closures',
+      'Explain closures in JavaScript with three detailed examples and edge cases please',
+    ),
+    {
+      ok: false,
+      failed: 'length',
+    },
+  );
+  assert.equal(
+    v('Explain closures', 'Explain closures in JavaScript with three detailed examples', {
+      ...DEFAULT_VERIFY,
+      lengthRatio: 0,
+    }).ok,
+    false,
+  );
   assert.equal(
     v('Explain closures', 'Explain closures in JavaScript with three detailed examples', {
       ...DEFAULT_VERIFY,
@@ -78,24 +100,36 @@ test('length ratio bound', () => {
 
 test('role swaps with the same words fail the order check; a rotation passes', () => {
   assert.deepEqual(
-    v('The Tabaci River is a tributary of the River Leurda in Romania.', 'The Leurda River is a tributary of the River Tabaci in Romania.'),
+    v(
+      'The Tabaci River is a tributary of the River Leurda in Romania.',
+      'The Leurda River is a tributary of the River Tabaci in Romania.',
+    ),
     { ok: false, failed: 'order' },
   );
   assert.equal(
-    v('You can install the client by running the installer script', 'By running the installer script you can install the client').ok,
+    v(
+      'You can install the client by running the installer script',
+      'By running the installer script you can install the client',
+    ).ok,
     true,
   );
   assert.equal(
-    v('The Tabaci River is a tributary of the River Leurda in Romania.', 'The Leurda River is a tributary of the River Tabaci in Romania.', {
-      ...DEFAULT_VERIFY,
-      order: false,
-    }).ok,
+    v(
+      'The Tabaci River is a tributary of the River Leurda in Romania.',
+      'The Leurda River is a tributary of the River Tabaci in Romania.',
+      {
+        ...DEFAULT_VERIFY,
+        order: false,
+      },
+    ).ok,
     true,
   );
 });
 
 test('paraphrases pass', () => {
-  assert.deepEqual(v('How do I reverse a list in Python?', 'What is the way to reverse a Python list?'), { ok: true });
+  assert.deepEqual(v('How do I reverse a list in Python?', 'What is the way to reverse a Python list?'), {
+    ok: true,
+  });
   assert.deepEqual(v('What is the capital of France?', "What's the capital city of France?"), { ok: true });
   assert.deepEqual(v('How can I reset my password?', 'How do I reset my password?'), { ok: true });
   assert.deepEqual(v('same', 'same'), { ok: true });
