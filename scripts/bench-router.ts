@@ -25,7 +25,14 @@ function cfg(algorithm: string, weights = [500, 300, 200]): ModelRouterConfig {
     targets: weights.map((w, i) => ({
       name: `t${i}`,
       weight: w,
-      model: { name: 'gpt-4o-mini', options: { upstream_url: `http://t${i}.example/v1`, input_cost: 0.15 * (i + 1), output_cost: 0.6 * (i + 1) } },
+      model: {
+        name: 'gpt-4o-mini',
+        options: {
+          upstream_url: `http://t${i}.example/v1`,
+          input_cost: 0.15 * (i + 1),
+          output_cost: 0.6 * (i + 1),
+        },
+      },
     })),
     aliases: [{ name: 'fast', targets: weights.map((_, i) => `t${i}`) }],
     rules: [
@@ -37,14 +44,26 @@ function cfg(algorithm: string, weights = [500, 300, 200]): ModelRouterConfig {
 }
 
 function facts(i: number): RequestFacts {
-  return { model: 'fast', stream: i % 2 === 0, promptTokens: 200, headers: { 'x-session-id': [`s${i % 1000}`] }, consumer: { id: `c${i % 50}` }, groups: [], budgetLow: false };
+  return {
+    model: 'fast',
+    stream: i % 2 === 0,
+    promptTokens: 200,
+    headers: { 'x-session-id': [`s${i % 1000}`] },
+    consumer: { id: `c${i % 50}` },
+    groups: [],
+    budgetLow: false,
+  };
 }
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
-async function decisionTimes(algorithm: string, store: Store, n: number): Promise<{ p50: number; p99: number }> {
+async function decisionTimes(
+  algorithm: string,
+  store: Store,
+  n: number,
+): Promise<{ p50: number; p99: number }> {
   const router = new Router(cfg(algorithm), {});
   const state = new RouterState({ store, prefix: `bench-${Date.now()}`, now: Date.now, log });
   for (let i = 0; i < 500; i++) await router.decide(facts(i), state, Date.now()); // warm-up
@@ -126,7 +145,18 @@ async function main(): Promise<void> {
   const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   try {
     const u = new URL(url);
-    const client = redisClientFor({ host: u.hostname, port: Number(u.port || 6379), database: 0, username: null, password: null, timeout: 2000, ssl: false, ssl_verify: true, server_name: null, key_prefix: 'bench' });
+    const client = redisClientFor({
+      host: u.hostname,
+      port: Number(u.port || 6379),
+      database: 0,
+      username: null,
+      password: null,
+      timeout: 2000,
+      ssl: false,
+      ssl_verify: true,
+      server_name: null,
+      key_prefix: 'bench',
+    });
     await client.connect().catch(() => undefined);
     await client.ping();
     const r = await decisionTimes('round-robin', new RedisStore(client), 5_000);
@@ -160,7 +190,10 @@ async function main(): Promise<void> {
     '',
     '| algorithm | expected | got | max error |',
     '|---|---|---|---|',
-    ...w.map((r) => `| ${r.algo} | ${r.expected.join(' / ')} | ${r.got.join(' / ')} | ${(Math.max(...r.got.map((g, i) => Math.abs(g - r.expected[i]!) / 10_000)) * 100).toFixed(2)} % |`),
+    ...w.map(
+      (r) =>
+        `| ${r.algo} | ${r.expected.join(' / ')} | ${r.got.join(' / ')} | ${(Math.max(...r.got.map((g, i) => Math.abs(g - r.expected[i]!) / 10_000)) * 100).toFixed(2)} % |`,
+    ),
     '',
     'Smooth weighted round-robin is exact per node; consistent hashing spreads distinct keys by weight (statistical).',
     '',
@@ -168,7 +201,7 @@ async function main(): Promise<void> {
     '',
     `- A failing target is avoided after **${ej.avoidedAfter} decisions** (it received max_fails = 3 requests, one every second decision under round-robin); after that it got 0 of the next 50.`,
     `- It is probed again **${(ej.readmitAfterMs / 1000).toFixed(1)} s** after the ejection (fail_timeout 10 s, checked in 100 ms steps), the first decision after fail_timeout (${ej.probeDecisions} decisions into the 100 ms stepping) sends the half-open probe; a successful probe closes it.`,
-    '- Across nodes the same holds through Redis: a node sees another node\'s ejection on its next decision (every decision reads the state; no local cache).',
+    "- Across nodes the same holds through Redis: a node sees another node's ejection on its next decision (every decision reads the state; no local cache).",
     '',
   ].join('\n');
   writeFileSync(join(__dirname, '..', 'docs', 'benchmarks-router.md'), md);

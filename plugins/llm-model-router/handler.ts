@@ -93,8 +93,20 @@ export class ModelRouter {
     this.router = new Router(config, deps.env ?? process.env);
     this.problems.push(...this.router.problems);
     const store = deps.store ?? storeFor(config.strategy, config.redis);
-    this.state = new RouterState({ store, prefix: config.redis?.key_prefix ?? 'llm', now: this.now, log: this.logger, ...(deps.local ? { local: deps.local } : {}) });
-    this.strip = [...new Set(['authorization', 'apikey', ...(config.strip_client_headers ?? []).map((h) => h.toLowerCase())])];
+    this.state = new RouterState({
+      store,
+      prefix: config.redis?.key_prefix ?? 'llm',
+      now: this.now,
+      log: this.logger,
+      ...(deps.local ? { local: deps.local } : {}),
+    });
+    this.strip = [
+      ...new Set([
+        'authorization',
+        'apikey',
+        ...(config.strip_client_headers ?? []).map((h) => h.toLowerCase()),
+      ]),
+    ];
     this.guardOpts = {
       plugin: NAME,
       log: this.logger,
@@ -116,7 +128,11 @@ export class ModelRouter {
   }
 
   /** Gather the facts a decision needs (only the RPCs the config requires). */
-  private async facts(k: KongFacade, headers: Record<string, string[]>, llm: LlmRequest): Promise<RequestFacts> {
+  private async facts(
+    k: KongFacade,
+    headers: Record<string, string[]>,
+    llm: LlmRequest,
+  ): Promise<RequestFacts> {
     const n = this.router.needs;
     const c = this.config;
     const model = typeof llm.body.model === 'string' ? llm.body.model : undefined;
@@ -127,16 +143,22 @@ export class ModelRouter {
       c.budget_downgrade.enabled ? k.getShared('llm.accounting') : undefined,
     ]);
     const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
-    const budgetLow = (accounting?.budget_before ?? []).some((b) => b.limit > 0 && b.remaining / b.limit < c.budget_downgrade.threshold);
+    const budgetLow = (accounting?.budget_before ?? []).some(
+      (b) => b.limit > 0 && b.remaining / b.limit < c.budget_downgrade.threshold,
+    );
     const body = llm.body as Record<string, unknown>;
-    const maxOut = [body['max_completion_tokens'], body['max_tokens'], body['max_output_tokens']].find((v) => typeof v === 'number') as number | undefined;
+    const maxOut = [body['max_completion_tokens'], body['max_tokens'], body['max_output_tokens']].find(
+      (v) => typeof v === 'number',
+    ) as number | undefined;
     return {
       model,
       stream: body['stream'] === true,
       promptTokens: n.tokens ? promptTokens(llm, model) : undefined,
       maxOutput: maxOut,
       headers,
-      consumer: consumer ? { id: str(consumer.id), username: str(consumer.username), custom_id: str(consumer.custom_id) } : undefined,
+      consumer: consumer
+        ? { id: str(consumer.id), username: str(consumer.username), custom_id: str(consumer.custom_id) }
+        : undefined,
       groups: groups?.map((g) => ({ id: str(g.id), name: str(g.name) })),
       route: route ? { id: str(route.id), name: str(route.name) } : undefined,
       ip: () => k.clientIp(),
@@ -147,7 +169,11 @@ export class ModelRouter {
   private async onAccess(k: KongFacade): Promise<void> {
     const c = this.config;
     const started = this.now();
-    const req = await readLlmRequest(k, { maxBytes: c.max_request_body_size, maxDepth: 64, maxMessages: 10_000 });
+    const req = await readLlmRequest(k, {
+      maxBytes: c.max_request_body_size,
+      maxDepth: 64,
+      maxMessages: 10_000,
+    });
     // Not an LLM API call (e.g. GET /v1/models): the route's service handles it unchanged.
     if (!req.llm) return;
     const llm = req.llm;
@@ -176,11 +202,19 @@ export class ModelRouter {
   /** Point the proxy at the target and rewrite the request for it. */
   private async rewrite(k: KongFacade, t: CompiledTarget, llm: LlmRequest, stream: boolean): Promise<void> {
     const up = t.upstream;
-    const defaultPort = (up.scheme === 'https' && up.port === 443) || (up.scheme === 'http' && up.port === 80);
+    const defaultPort =
+      (up.scheme === 'https' && up.port === 443) || (up.scheme === 'http' && up.port === 80);
     const body: Record<string, unknown> = { ...(llm.body as Record<string, unknown>), model: t.model };
-    if (stream && this.config.stream_include_usage && (llm.operation === 'chat' || llm.operation === 'completions')) {
+    if (
+      stream &&
+      this.config.stream_include_usage &&
+      (llm.operation === 'chat' || llm.operation === 'completions')
+    ) {
       const so = body['stream_options'];
-      body['stream_options'] = { ...(so && typeof so === 'object' ? (so as Record<string, unknown>) : {}), include_usage: true };
+      body['stream_options'] = {
+        ...(so && typeof so === 'object' ? (so as Record<string, unknown>) : {}),
+        include_usage: true,
+      };
     }
     await k.setUpstreamScheme(up.scheme);
     await k.setTarget(up.host, up.port);
@@ -194,7 +228,11 @@ export class ModelRouter {
   }
 
   private async onLog(k: KongFacade): Promise<void> {
-    const [route, tap, ser] = await Promise.all([k.getShared('llm.route'), k.getShared('llm.tap'), k.serialize()]);
+    const [route, tap, ser] = await Promise.all([
+      k.getShared('llm.route'),
+      k.getShared('llm.tap'),
+      k.serialize(),
+    ]);
     const r = route as CarriedRoute | undefined;
     if (!r || !r.target_id) return;
     // Another plugin answered (exit) after the decision: the target was not called.
@@ -211,7 +249,10 @@ export class ModelRouter {
       latencyMs = typeof tap?.ttft_ms === 'number' ? tap.ttft_ms : proxy;
     } else {
       kind = 'e2e';
-      latencyMs = proxy !== undefined ? proxy + (typeof lat.receive === 'number' && lat.receive > 0 ? lat.receive : 0) : undefined;
+      latencyMs =
+        proxy !== undefined
+          ? proxy + (typeof lat.receive === 'number' && lat.receive > 0 ? lat.receive : 0)
+          : undefined;
     }
     const out: Outcome = {
       ok: status > 0 && status < 400,
@@ -222,14 +263,21 @@ export class ModelRouter {
     };
     const ra = retryAfterSeconds(firstValue(headers['retry-after']), this.now());
     if (ra !== undefined) out.retryAfterSec = ra;
-    if (out.ok && latencyMs !== undefined) metrics.providerLatency.observe({ target: r.target, model: metrics.modelLabel(r.model), kind }, latencyMs);
+    if (out.ok && latencyMs !== undefined)
+      metrics.providerLatency.observe(
+        { target: r.target, model: metrics.modelLabel(r.model), kind },
+        latencyMs,
+      );
     const t = this.router.byName.get(r.target);
     // A config change between access and log: the old target's state keys are still valid.
     await this.state.record(t?.id ?? r.target_id, r.target, out, this.router.health);
   }
 }
 
-function tokensOf(tap: TapResult | undefined, strategy: ModelRouterConfig['balancer']['tokens_count_strategy']): number {
+function tokensOf(
+  tap: TapResult | undefined,
+  strategy: ModelRouterConfig['balancer']['tokens_count_strategy'],
+): number {
   const u = tap?.usage;
   if (!u) return 0;
   if (strategy === 'prompt-tokens') return u.prompt_tokens;

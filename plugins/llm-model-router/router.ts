@@ -9,7 +9,15 @@ import { createHash } from 'node:crypto';
 import { PluginError, badRequest } from '../../lib/errors';
 import { lookupModel } from '../../lib/pricing';
 import { SmoothWrr, lowest, rendezvous, requestCost } from './balancers';
-import { envRef, parseUpstream, type Algorithm, type ModelRouterConfig, type RuleConfig, type TargetConfig, type Upstream } from './schema';
+import {
+  envRef,
+  parseUpstream,
+  type Algorithm,
+  type ModelRouterConfig,
+  type RuleConfig,
+  type TargetConfig,
+  type Upstream,
+} from './schema';
 import type { HealthSettings, RouterState, TargetView } from './state';
 
 export interface CompiledTarget {
@@ -63,7 +71,10 @@ export interface Needs {
 const DEFAULT_TIMEOUT = 60_000;
 
 function idOf(t: TargetConfig): string {
-  const h = createHash('sha256').update(`${t.model.options.upstream_url}\u0000${t.model.name}`).digest('hex').slice(0, 10);
+  const h = createHash('sha256')
+    .update(`${t.model.options.upstream_url}\u0000${t.model.name}`)
+    .digest('hex')
+    .slice(0, 10);
   return `${t.name}~${h}`;
 }
 
@@ -112,7 +123,10 @@ export class Router {
       if (t.auth?.header_name && t.auth.header_value) {
         const v = resolveAuthValue(t.auth.header_value, env);
         if (typeof v === 'string') auth = { name: t.auth.header_name, value: v };
-        else this.problems.push(`targets ${JSON.stringify(t.name)}: environment variable ${v.missing} for auth.header_value is not set`);
+        else
+          this.problems.push(
+            `targets ${JSON.stringify(t.name)}: environment variable ${v.missing} for auth.header_value is not set`,
+          );
       }
       const tc = t.connect_timeout ?? b.connect_timeout;
       const tw = t.write_timeout ?? b.write_timeout;
@@ -132,7 +146,15 @@ export class Router {
         cachedInputCost: o.cached_input_cost ?? cat?.cached_input ?? o.input_cost ?? cat?.input ?? 0,
         ...(o.max_context ? { maxContext: o.max_context } : {}),
         ...(auth ? { auth } : {}),
-        ...(tc !== null || tw !== null || tr !== null ? { timeouts: [tc ?? DEFAULT_TIMEOUT, tw ?? DEFAULT_TIMEOUT, tr ?? DEFAULT_TIMEOUT] as [number, number, number] } : {}),
+        ...(tc !== null || tw !== null || tr !== null
+          ? {
+              timeouts: [tc ?? DEFAULT_TIMEOUT, tw ?? DEFAULT_TIMEOUT, tr ?? DEFAULT_TIMEOUT] as [
+                number,
+                number,
+                number,
+              ],
+            }
+          : {}),
       };
       this.targets.push(ct);
       this.byName.set(ct.name, ct);
@@ -144,7 +166,9 @@ export class Router {
     const rules = c.rules ?? [];
     const algos: (Algorithm | null)[] = [b.algorithm, ...rules.map((r) => r.algorithm)];
     this.needs = {
-      consumer: rules.some((r) => !!r.consumers?.length) || (algos.includes('consistent-hashing') && b.hash_on === 'consumer'),
+      consumer:
+        rules.some((r) => !!r.consumers?.length) ||
+        (algos.includes('consistent-hashing') && b.hash_on === 'consumer'),
       groups: rules.some((r) => !!r.consumer_groups?.length),
       route: rules.some((r) => !!r.routes?.length),
       tokens:
@@ -155,7 +179,11 @@ export class Router {
     };
     // consistent hashing on a header falls back to the consumer when the header is missing
     if (algos.includes('consistent-hashing')) this.needs.consumer = true;
-    const allowed = new Set<string>([...this.aliases.keys(), ...rules.flatMap((r) => r.models ?? []), ...this.byModel.keys()]);
+    const allowed = new Set<string>([
+      ...this.aliases.keys(),
+      ...rules.flatMap((r) => r.models ?? []),
+      ...this.byModel.keys(),
+    ]);
     this.allowedModels = [...allowed].sort();
   }
 
@@ -179,8 +207,16 @@ export class Router {
       if (!vals || vals.length === 0) return false;
       if (h.values?.length && !vals.some((v) => h.values!.includes(v))) return false;
     }
-    if (r.min_prompt_tokens !== null && !(f.promptTokens !== undefined && f.promptTokens >= r.min_prompt_tokens)) return false;
-    if (r.max_prompt_tokens !== null && !(f.promptTokens !== undefined && f.promptTokens <= r.max_prompt_tokens)) return false;
+    if (
+      r.min_prompt_tokens !== null &&
+      !(f.promptTokens !== undefined && f.promptTokens >= r.min_prompt_tokens)
+    )
+      return false;
+    if (
+      r.max_prompt_tokens !== null &&
+      !(f.promptTokens !== undefined && f.promptTokens <= r.max_prompt_tokens)
+    )
+      return false;
     return true;
   }
 
@@ -188,7 +224,8 @@ export class Router {
   candidates(f: RequestFacts): { names: string[]; algorithm: Algorithm; reason: string } {
     const c = this.c;
     for (const r of c.rules ?? []) {
-      if (this.ruleMatches(r, f)) return { names: r.targets, algorithm: r.algorithm ?? c.balancer.algorithm, reason: `rule:${r.name}` };
+      if (this.ruleMatches(r, f))
+        return { names: r.targets, algorithm: r.algorithm ?? c.balancer.algorithm, reason: `rule:${r.name}` };
     }
     const m = f.model;
     if (m !== undefined) {
@@ -197,16 +234,31 @@ export class Router {
       const direct = this.byModel.get(m);
       if (direct) return { names: direct, algorithm: c.balancer.algorithm, reason: `model:${m}` };
       if (this.allowedModels.includes(m) || c.unknown_model === 'default') {
-        return { names: c.default_targets?.length ? c.default_targets : this.targets.map((t) => t.name), algorithm: c.balancer.algorithm, reason: 'default' };
+        return {
+          names: c.default_targets?.length ? c.default_targets : this.targets.map((t) => t.name),
+          algorithm: c.balancer.algorithm,
+          reason: 'default',
+        };
       }
-      throw badRequest('MODEL_UNKNOWN', `unknown model; allowed: ${this.allowedModels.join(', ')}`, { allowed: this.allowedModels });
+      throw badRequest('MODEL_UNKNOWN', `unknown model; allowed: ${this.allowedModels.join(', ')}`, {
+        allowed: this.allowedModels,
+      });
     }
-    return { names: c.default_targets?.length ? c.default_targets : this.targets.map((t) => t.name), algorithm: c.balancer.algorithm, reason: 'default' };
+    return {
+      names: c.default_targets?.length ? c.default_targets : this.targets.map((t) => t.name),
+      algorithm: c.balancer.algorithm,
+      reason: 'default',
+    };
   }
 
   /** Estimated price of the request on a target (USD). */
   costOn(t: CompiledTarget, f: RequestFacts): number {
-    return requestCost(f.promptTokens ?? 0, f.maxOutput ?? this.c.balancer.expected_output_tokens, t.inputCost, t.outputCost);
+    return requestCost(
+      f.promptTokens ?? 0,
+      f.maxOutput ?? this.c.balancer.expected_output_tokens,
+      t.inputCost,
+      t.outputCost,
+    );
   }
 
   /** The whole decision. `now` is only used for the Retry-After of NO_HEALTHY_TARGET. */
@@ -222,10 +274,15 @@ export class Router {
     let cands = names.map((n) => this.byName.get(n)).filter((t): t is CompiledTarget => t !== undefined);
     if (f.promptTokens !== undefined) {
       const fits = cands.filter((t) => t.maxContext === undefined || f.promptTokens! <= t.maxContext);
-      if (cands.length && !fits.length) throw badRequest('BODY_TOO_LARGE', 'the prompt exceeds the context window of every target for this model');
+      if (cands.length && !fits.length)
+        throw badRequest(
+          'BODY_TOO_LARGE',
+          'the prompt exceeds the context window of every target for this model',
+        );
       cands = fits;
     }
-    if (!cands.length) throw new PluginError('NO_HEALTHY_TARGET', 'no target is configured for this request', 503, true);
+    if (!cands.length)
+      throw new PluginError('NO_HEALTHY_TARGET', 'no target is configured for this request', 503, true);
     const views = await state.snapshot(
       cands.map((t) => t.id),
       this.health,
@@ -242,7 +299,8 @@ export class Router {
           continue;
         }
         if (v?.halfOpen) {
-          if (await state.tryProbe(t.id, this.health)) return { target: t, reason: `${reason}/probe`, algorithm };
+          if (await state.tryProbe(t.id, this.health))
+            return { target: t, reason: `${reason}/probe`, algorithm };
           soonest = Math.min(soonest, now + 1000);
           continue;
         }
@@ -253,14 +311,27 @@ export class Router {
       const fallback = g !== groups[0] ? `/priority-${g}` : '';
       return { target: picked, reason: `${reason}/${algorithm}${fallback}`, algorithm };
     }
-    const retry = Number.isFinite(soonest) ? Math.max(1, Math.ceil((soonest - now) / 1000)) : this.health.fail_timeout;
-    throw new PluginError('NO_HEALTHY_TARGET', 'every target for this request is currently unhealthy', 503, true, {
-      headers: { 'Retry-After': String(retry) },
-    });
+    const retry = Number.isFinite(soonest)
+      ? Math.max(1, Math.ceil((soonest - now) / 1000))
+      : this.health.fail_timeout;
+    throw new PluginError(
+      'NO_HEALTHY_TARGET',
+      'every target for this request is currently unhealthy',
+      503,
+      true,
+      {
+        headers: { 'Retry-After': String(retry) },
+      },
+    );
   }
 
   /** Step 4: one target among healthy ones of a priority group. */
-  async pick(algorithm: Algorithm, healthy: CompiledTarget[], views: Map<string, TargetView>, f: RequestFacts): Promise<CompiledTarget> {
+  async pick(
+    algorithm: Algorithm,
+    healthy: CompiledTarget[],
+    views: Map<string, TargetView>,
+    f: RequestFacts,
+  ): Promise<CompiledTarget> {
     if (healthy.length === 1) return healthy[0]!;
     const b = this.c.balancer;
     switch (algorithm) {

@@ -95,7 +95,10 @@ export class RouterState {
       this.downUntil = this.o.now() + this.retryMs;
       metrics.failOpen.inc({ plugin: 'llm-model-router', reason: 'store' });
       logOncePer('llm-model-router:store-down', 30_000, () =>
-        this.o.log.warn({ err: errInfo(err) }, 'router state store unavailable: using this node\'s own health and latency state'),
+        this.o.log.warn(
+          { err: errInfo(err) },
+          "router state store unavailable: using this node's own health and latency state",
+        ),
       );
       return op(this.local);
     }
@@ -110,7 +113,14 @@ export class RouterState {
     const cur = this.bucket(s.usage_window);
     const keys: string[] = [];
     for (const id of ids) {
-      keys.push(this.key(id, 'eject'), this.key(id, 'probation'), this.key(id, 'lat', 'ttft'), this.key(id, 'lat', 'e2e'), this.key(id, 'use', cur), this.key(id, 'use', cur - 1));
+      keys.push(
+        this.key(id, 'eject'),
+        this.key(id, 'probation'),
+        this.key(id, 'lat', 'ttft'),
+        this.key(id, 'lat', 'e2e'),
+        this.key(id, 'use', cur),
+        this.key(id, 'use', cur - 1),
+      );
     }
     const vals = await this.run((st) => st.mget(keys));
     const now = this.o.now();
@@ -155,7 +165,9 @@ export class RouterState {
       await st.del(this.key(id, 'probe'), this.key(id, 'fails'));
     });
     metrics.targetHealthy.set({ target }, 0);
-    logOncePer(`llm-model-router:eject:${id}`, 5_000, () => this.o.log.warn({ target, seconds: sec, reason }, 'target ejected'));
+    logOncePer(`llm-model-router:eject:${id}`, 5_000, () =>
+      this.o.log.warn({ target, seconds: sec, reason }, 'target ejected'),
+    );
   }
 
   /** Record the outcome of one upstream call (log phase). */
@@ -165,7 +177,9 @@ export class RouterState {
         await this.eject(id, target, Math.min(out.retryAfterSec, s.max_retry_after), s, 'retry-after');
         return;
       }
-      const [eject, probation] = await this.run((st) => st.mget([this.key(id, 'eject'), this.key(id, 'probation')]));
+      const [eject, probation] = await this.run((st) =>
+        st.mget([this.key(id, 'eject'), this.key(id, 'probation')]),
+      );
       const ejectedNow = eject !== undefined && Number(eject) > this.o.now();
       if (ejectedNow) return; // a late answer of a request sent before the ejection
       if (probation !== undefined) {
@@ -180,7 +194,8 @@ export class RouterState {
     if (!out.ok) return;
     await this.run(async (st) => {
       const keys = [this.key(id, 'probation')];
-      const latKey = out.latencyMs !== undefined && out.latencyKind ? this.key(id, 'lat', out.latencyKind) : undefined;
+      const latKey =
+        out.latencyMs !== undefined && out.latencyKind ? this.key(id, 'lat', out.latencyKind) : undefined;
       if (latKey) keys.push(latKey);
       const [probation, prevLat] = await st.mget(keys);
       if (probation !== undefined) {
@@ -196,7 +211,9 @@ export class RouterState {
     });
     if (out.tokens && out.tokens > 0) {
       const tokens = Math.round(out.tokens);
-      await this.run((st) => st.incrBy(this.key(id, 'use', this.bucket(s.usage_window)), tokens, s.usage_window * 2));
+      await this.run((st) =>
+        st.incrBy(this.key(id, 'use', this.bucket(s.usage_window)), tokens, s.usage_window * 2),
+      );
     }
   }
 }

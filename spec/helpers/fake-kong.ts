@@ -65,7 +65,8 @@ export class FakeKong {
 
   private headerMap(): MultiMap {
     const out: MultiMap = {};
-    for (const [k, v] of Object.entries(this.req.headers ?? {})) out[k.toLowerCase()] = Array.isArray(v) ? v : [v];
+    for (const [k, v] of Object.entries(this.req.headers ?? {}))
+      out[k.toLowerCase()] = Array.isArray(v) ? v : [v];
     return out;
   }
 
@@ -151,7 +152,11 @@ export class FakeKong {
       },
       response: {
         exit: (status, body, headers) => {
-          self.exited = { status, body: typeof body === 'string' ? safeJson(body) : body, ...(headers ? { headers } : {}) };
+          self.exited = {
+            status,
+            body: typeof body === 'string' ? safeJson(body) : body,
+            ...(headers ? { headers } : {}),
+          };
           return r('response.exit', [status, body, headers], null);
         },
         setHeader: (n, v) => {
@@ -162,12 +167,14 @@ export class FakeKong {
           Object.assign(self.responseHeaders, h);
           return r('response.setHeaders', [h], null);
         },
-        getStatus: () => r('response.getStatus', [], self.exited?.status ?? self.upstreamResponse.status ?? null),
+        getStatus: () =>
+          r('response.getStatus', [], self.exited?.status ?? self.upstreamResponse.status ?? null),
         getHeader: (n) => r('response.getHeader', [n], self.responseHeaders[n] ?? null),
       },
       ctx: {
         shared: {
-          get: (k) => r('ctx.shared.get', [k], self.shared[k] === undefined ? null : structuredClone(self.shared[k])),
+          get: (k) =>
+            r('ctx.shared.get', [k], self.shared[k] === undefined ? null : structuredClone(self.shared[k])),
           set: (k, v) => {
             self.shared[k] = structuredClone(v);
             return r('ctx.shared.set', [k, v], null);
@@ -180,7 +187,11 @@ export class FakeKong {
             'log.serialize',
             [],
             JSON.stringify({
-              request: { method: self.req.method ?? 'POST', uri: self.req.path ?? '/v1/chat/completions', headers: self.headerMap() },
+              request: {
+                method: self.req.method ?? 'POST',
+                uri: self.req.path ?? '/v1/chat/completions',
+                headers: self.headerMap(),
+              },
               response: { status: self.exited?.status ?? self.upstreamResponse.status ?? 200, headers: {} },
               latencies: { kong: 1, proxy: 10, request: 12, receive: 0 },
               source: self.exited ? 'exit' : 'upstream',

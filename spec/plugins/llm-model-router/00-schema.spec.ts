@@ -42,16 +42,37 @@ describe('llm-model-router schema', () => {
   });
 
   it('parses upstream URLs into scheme, host, port, base path and query', () => {
-    assert.deepEqual(parseUpstream('https://api.openai.com/v1'), { scheme: 'https', host: 'api.openai.com', port: 443, basePath: '/v1', query: '' });
-    assert.deepEqual(parseUpstream('http://10.0.0.1:8000/'), { scheme: 'http', host: '10.0.0.1', port: 8000, basePath: '', query: '' });
-    assert.deepEqual(parseUpstream('https://x.openai.azure.com/openai/deployments/d1/?api-version=2024-10-21'), {
+    assert.deepEqual(parseUpstream('https://api.openai.com/v1'), {
       scheme: 'https',
-      host: 'x.openai.azure.com',
+      host: 'api.openai.com',
       port: 443,
-      basePath: '/openai/deployments/d1',
-      query: 'api-version=2024-10-21',
+      basePath: '/v1',
+      query: '',
     });
-    assert.deepEqual(parseUpstream('http://[::1]:9000/v1'), { scheme: 'http', host: '::1', port: 9000, basePath: '/v1', query: '' });
+    assert.deepEqual(parseUpstream('http://10.0.0.1:8000/'), {
+      scheme: 'http',
+      host: '10.0.0.1',
+      port: 8000,
+      basePath: '',
+      query: '',
+    });
+    assert.deepEqual(
+      parseUpstream('https://x.openai.azure.com/openai/deployments/d1/?api-version=2024-10-21'),
+      {
+        scheme: 'https',
+        host: 'x.openai.azure.com',
+        port: 443,
+        basePath: '/openai/deployments/d1',
+        query: 'api-version=2024-10-21',
+      },
+    );
+    assert.deepEqual(parseUpstream('http://[::1]:9000/v1'), {
+      scheme: 'http',
+      host: '::1',
+      port: 9000,
+      basePath: '/v1',
+      query: '',
+    });
     assert.equal(typeof parseUpstream('ftp://a/b'), 'string');
     assert.equal(typeof parseUpstream('not a url'), 'string');
     assert.equal(typeof parseUpstream('https://user:pw@a/v1'), 'string');

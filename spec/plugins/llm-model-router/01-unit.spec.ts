@@ -12,9 +12,19 @@ function make(partial: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) {
   let now = 5_000_000;
   const clock = () => now;
   const store = new MemoryStore({ now: clock });
-  const plugin = new ModelRouter(config(partial), { store, local: new MemoryStore({ now: clock }), now: clock, log: silent, env });
+  const plugin = new ModelRouter(config(partial), {
+    store,
+    local: new MemoryStore({ now: clock }),
+    now: clock,
+    log: silent,
+    env,
+  });
   const run = async (req: FakeRequest) => {
-    const k = fakeKong({ path: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, ...req });
+    const k = fakeKong({
+      path: '/v1/chat/completions',
+      headers: { 'content-type': 'application/json' },
+      ...req,
+    });
     await plugin.access(k.pdk);
     return k;
   };
@@ -22,8 +32,18 @@ function make(partial: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) {
 }
 
 const three = [
-  target({ name: 'mini', model: 'gpt-4o-mini', url: 'https://mini.example/v1', auth: { header_name: 'Authorization', header_value: 'Bearer env:MINI_KEY' } }),
-  target({ name: 'big', model: 'gpt-4o', url: 'http://big.example:8081/openai/v1', auth: { header_name: 'api-key', header_value: 'k-big' } }),
+  target({
+    name: 'mini',
+    model: 'gpt-4o-mini',
+    url: 'https://mini.example/v1',
+    auth: { header_name: 'Authorization', header_value: 'Bearer env:MINI_KEY' },
+  }),
+  target({
+    name: 'big',
+    model: 'gpt-4o',
+    url: 'http://big.example:8081/openai/v1',
+    auth: { header_name: 'api-key', header_value: 'k-big' },
+  }),
   target({ name: 'backup', model: 'llama-3', url: 'http://backup.example/v1', priority: 1 }),
 ];
 const base = {
@@ -38,7 +58,10 @@ const env = { MINI_KEY: 'sk-mini' };
 describe('llm-model-router access', () => {
   it('routes an alias: scheme, target, path, Host, auth, body model, response headers, llm.route', async () => {
     const { run } = make(base, env);
-    const k = await run({ body: chat('fast'), headers: { 'content-type': 'application/json', authorization: 'Bearer client', apikey: 'client-key' } });
+    const k = await run({
+      body: chat('fast'),
+      headers: { 'content-type': 'application/json', authorization: 'Bearer client', apikey: 'client-key' },
+    });
     assert.equal(k.exited, undefined);
     assert.equal(k.upstream.scheme, 'https');
     assert.equal(k.upstream.host, 'mini.example');
@@ -49,7 +72,9 @@ describe('llm-model-router access', () => {
     assert.ok(k.upstream.cleared.includes('authorization') && k.upstream.cleared.includes('apikey'));
     // the provider auth header is set after the client's one is cleared
     const names = k.callNames();
-    assert.ok(names.lastIndexOf('service.request.clearHeader') < names.lastIndexOf('service.request.setHeader'));
+    assert.ok(
+      names.lastIndexOf('service.request.clearHeader') < names.lastIndexOf('service.request.setHeader'),
+    );
     assert.equal(JSON.parse(k.upstream.body!).model, 'gpt-4o-mini');
     assert.deepEqual(k.responseHeaders, { 'X-LLM-Model': 'gpt-4o-mini', 'X-LLM-Target': 'mini' });
     const r = k.shared['llm.route'] as CarriedRoute;
@@ -106,34 +131,61 @@ describe('llm-model-router access', () => {
       },
       env,
     );
-    const vip = await run({ body: chat('fast'), consumer: { id: 'c1', username: 'alice' }, groups: [{ id: 'g1', name: 'premium' }] });
+    const vip = await run({
+      body: chat('fast'),
+      consumer: { id: 'c1', username: 'alice' },
+      groups: [{ id: 'g1', name: 'premium' }],
+    });
     assert.equal(vip.upstream.host, 'big.example');
     assert.match((vip.shared['llm.route'] as CarriedRoute).reason, /^rule:vip/);
     const plain = await run({ body: chat('fast'), consumer: { id: 'c2' }, groups: [] });
     assert.equal(plain.upstream.host, 'mini.example');
-    const beta = await run({ body: chat('smart'), headers: { 'content-type': 'application/json', 'x-beta': '1' } });
+    const beta = await run({
+      body: chat('smart'),
+      headers: { 'content-type': 'application/json', 'x-beta': '1' },
+    });
     assert.equal(beta.upstream.host, 'backup.example');
-    const long = await run({ body: { model: 'fast', messages: [{ role: 'user', content: 'word '.repeat(200) }] } });
+    const long = await run({
+      body: { model: 'fast', messages: [{ role: 'user', content: 'word '.repeat(200) }] },
+    });
     assert.match((long.shared['llm.route'] as CarriedRoute).reason, /^rule:long/);
     const s = await run({ body: chat('smart', { stream: true }) });
     assert.match((s.shared['llm.route'] as CarriedRoute).reason, /^rule:streams/);
   });
 
   it('skips targets whose context window is too small', async () => {
-    const { run } = make({ targets: [target({ name: 'small', model: 'm', max_context: 20 }), target({ name: 'large', model: 'm', max_context: 100000 })] });
+    const { run } = make({
+      targets: [
+        target({ name: 'small', model: 'm', max_context: 20 }),
+        target({ name: 'large', model: 'm', max_context: 100000 }),
+      ],
+    });
     const k = await run({ body: { model: 'm', messages: [{ role: 'user', content: 'word '.repeat(100) }] } });
     assert.equal(k.upstream.host, 'large.example');
   });
 
   it('serves lower priority groups only while the higher ones are unhealthy; 503 NO_HEALTHY_TARGET when none is left', async () => {
-    const { plugin, run, advance } = make({ targets: [target({ name: 'p0', model: 'm' }), target({ name: 'p1', model: 'm', priority: 1 })], balancer: { max_fails: 1, fail_timeout: 5 } });
+    const { plugin, run, advance } = make({
+      targets: [target({ name: 'p0', model: 'm' }), target({ name: 'p1', model: 'm', priority: 1 })],
+      balancer: { max_fails: 1, fail_timeout: 5 },
+    });
     assert.equal((await run({ body: chat('m') })).upstream.host, 'p0.example');
     const ids = Object.fromEntries(plugin.router.targets.map((t) => [t.name, t.id]));
-    await plugin.state.record(ids['p0']!, 'p0', { ok: false, failure: true, status: 503 }, plugin.router.health);
+    await plugin.state.record(
+      ids['p0']!,
+      'p0',
+      { ok: false, failure: true, status: 503 },
+      plugin.router.health,
+    );
     const f = await run({ body: chat('m') });
     assert.equal(f.upstream.host, 'p1.example');
     assert.match((f.shared['llm.route'] as CarriedRoute).reason, /priority-1/);
-    await plugin.state.record(ids['p1']!, 'p1', { ok: false, failure: true, status: 500 }, plugin.router.health);
+    await plugin.state.record(
+      ids['p1']!,
+      'p1',
+      { ok: false, failure: true, status: 500 },
+      plugin.router.health,
+    );
     const none = await run({ body: chat('m') });
     assert.equal(none.exited?.status, 503);
     assert.equal((none.exited!.body as { error: { code: string } }).error.code, 'NO_HEALTHY_TARGET');
@@ -149,18 +201,45 @@ describe('llm-model-router access', () => {
     const { run } = make({ targets, balancer: { algorithm: 'consistent-hashing' } });
     for (const s of ['s1', 's2', 's3']) {
       const hosts = new Set<string>();
-      for (let i = 0; i < 10; i++) hosts.add((await run({ body: chat('m'), headers: { 'content-type': 'application/json', 'x-session-id': s } })).upstream.host!);
+      for (let i = 0; i < 10; i++)
+        hosts.add(
+          (await run({ body: chat('m'), headers: { 'content-type': 'application/json', 'x-session-id': s } }))
+            .upstream.host!,
+        );
       assert.equal(hosts.size, 1);
     }
   });
 
   it('lowest-cost picks the cheapest target; budget downgrade switches to it when a budget runs low', async () => {
-    const targets = [target({ name: 'pricey', model: 'm', input_cost: 10, output_cost: 30 }), target({ name: 'cheap', model: 'm', input_cost: 0.1, output_cost: 0.4 })];
+    const targets = [
+      target({ name: 'pricey', model: 'm', input_cost: 10, output_cost: 30 }),
+      target({ name: 'cheap', model: 'm', input_cost: 0.1, output_cost: 0.4 }),
+    ];
     const lc = make({ targets, balancer: { algorithm: 'lowest-cost' } });
-    for (let i = 0; i < 3; i++) assert.equal((await lc.run({ body: chat('m') })).upstream.host, 'cheap.example');
-    const bd = make({ targets: [{ ...targets[0]!, weight: 1000 }, targets[1]!], budget_downgrade: { enabled: true, threshold: 0.25 } });
-    const plenty = { 'llm.accounting': { prompt_tokens: 1, reserved: 1, stream: false, started_ms: 0, budget_before: [{ limit: 100, remaining: 90, window: 'day' }] } };
-    const low = { 'llm.accounting': { prompt_tokens: 1, reserved: 1, stream: false, started_ms: 0, budget_before: [{ limit: 100, remaining: 10, window: 'day' }] } };
+    for (let i = 0; i < 3; i++)
+      assert.equal((await lc.run({ body: chat('m') })).upstream.host, 'cheap.example');
+    const bd = make({
+      targets: [{ ...targets[0]!, weight: 1000 }, targets[1]!],
+      budget_downgrade: { enabled: true, threshold: 0.25 },
+    });
+    const plenty = {
+      'llm.accounting': {
+        prompt_tokens: 1,
+        reserved: 1,
+        stream: false,
+        started_ms: 0,
+        budget_before: [{ limit: 100, remaining: 90, window: 'day' }],
+      },
+    };
+    const low = {
+      'llm.accounting': {
+        prompt_tokens: 1,
+        reserved: 1,
+        stream: false,
+        started_ms: 0,
+        budget_before: [{ limit: 100, remaining: 10, window: 'day' }],
+      },
+    };
     const k1 = fakeKong({ path: '/v1/chat/completions', body: chat('m') });
     Object.assign(k1.shared, low);
     await bd.plugin.access(k1.pdk);
@@ -212,7 +291,10 @@ describe('llm-model-router access', () => {
 
 describe('llm-model-router log', () => {
   it('records failures of the target that served (from llm.route) and ejects it; only log-safe PDK calls', async () => {
-    const { plugin, run } = make({ targets: [target({ name: 'a', model: 'm' }), target({ name: 'b', model: 'm' })], balancer: { max_fails: 2 } });
+    const { plugin, run } = make({
+      targets: [target({ name: 'a', model: 'm' }), target({ name: 'b', model: 'm' })],
+      balancer: { max_fails: 2 },
+    });
     for (let i = 0; i < 4; i++) {
       const k = await run({ body: chat('m') });
       const served = (k.shared['llm.route'] as CarriedRoute).target;
@@ -224,7 +306,9 @@ describe('llm-model-router log', () => {
   });
 
   it('a 429 with Retry-After ejects for that long', async () => {
-    const { plugin, run, advance } = make({ targets: [target({ name: 'a', model: 'm' }), target({ name: 'b', model: 'm' })] });
+    const { plugin, run, advance } = make({
+      targets: [target({ name: 'a', model: 'm' }), target({ name: 'b', model: 'm' })],
+    });
     const k = await run({ body: chat('m') });
     const served = (k.shared['llm.route'] as CarriedRoute).target;
     k.serialized = { response: { status: 429, headers: { 'retry-after': '3' } } };
@@ -232,18 +316,38 @@ describe('llm-model-router log', () => {
     const other = served === 'a' ? 'b.example' : 'a.example';
     for (let i = 0; i < 4; i++) assert.equal((await run({ body: chat('m') })).upstream.host, other);
     advance(3_001);
-    assert.equal((await run({ body: chat('m') })).upstream.host, `${served}.example`, 'probe after Retry-After');
+    assert.equal(
+      (await run({ body: chat('m') })).upstream.host,
+      `${served}.example`,
+      'probe after Retry-After',
+    );
   });
 
   it('learns TTFT from llm.tap for streams and routes lowest-latency accordingly', async () => {
-    const { plugin, run } = make({ targets: [target({ name: 'slow', model: 'm' }), target({ name: 'quick', model: 'm' })], balancer: { algorithm: 'lowest-latency' } });
+    const { plugin, run } = make({
+      targets: [target({ name: 'slow', model: 'm' }), target({ name: 'quick', model: 'm' })],
+      balancer: { algorithm: 'lowest-latency' },
+    });
     for (let i = 0; i < 6; i++) {
       const k = await run({ body: chat('m', { stream: true }) });
       const served = (k.shared['llm.route'] as CarriedRoute).target;
-      k.shared['llm.tap'] = { kind: 'sse', status: 200, ttft_ms: served === 'slow' ? 400 : 40, text_bytes: 1, text_truncated: false, frames: 1, bad_frames: 0, done: true, aborted: false, bytes: 1, restored: 0 };
+      k.shared['llm.tap'] = {
+        kind: 'sse',
+        status: 200,
+        ttft_ms: served === 'slow' ? 400 : 40,
+        text_bytes: 1,
+        text_truncated: false,
+        frames: 1,
+        bad_frames: 0,
+        done: true,
+        aborted: false,
+        bytes: 1,
+        restored: 0,
+      };
       await plugin.log(k.pdk);
     }
-    for (let i = 0; i < 5; i++) assert.equal((await run({ body: chat('m', { stream: true }) })).upstream.host, 'quick.example');
+    for (let i = 0; i < 5; i++)
+      assert.equal((await run({ body: chat('m', { stream: true }) })).upstream.host, 'quick.example');
   });
 
   it('does nothing without a route decision or after another plugin exited', async () => {

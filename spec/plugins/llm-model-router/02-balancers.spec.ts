@@ -7,7 +7,15 @@ import { MemoryStore } from '../../../lib/store/memory';
 import type { Store } from '../../../lib/store/types';
 
 const silent = pino({ level: 'silent' });
-const H: HealthSettings = { max_fails: 3, fail_window: 30, fail_timeout: 10, max_retry_after: 300, ewma_alpha: 0.5, latency_ttl: 300, usage_window: 60 };
+const H: HealthSettings = {
+  max_fails: 3,
+  fail_window: 30,
+  fail_timeout: 10,
+  max_retry_after: 300,
+  ewma_alpha: 0.5,
+  latency_ttl: 300,
+  usage_window: 60,
+};
 
 describe('smooth weighted round-robin', () => {
   it('distributes 10k decisions exactly by weight and interleaves them', () => {
@@ -36,7 +44,13 @@ describe('smooth weighted round-robin', () => {
       { name: 'b', weight: 1 },
     ];
     assert.equal(w.pick(ab).name, 'a');
-    assert.equal(w.pick([{ name: 'c', weight: 1 }, { name: 'd', weight: 1 }]).name, 'c');
+    assert.equal(
+      w.pick([
+        { name: 'c', weight: 1 },
+        { name: 'd', weight: 1 },
+      ]).name,
+      'c',
+    );
     assert.equal(w.pick(ab).name, 'b');
   });
 });
@@ -45,7 +59,11 @@ describe('consistent hashing (weighted rendezvous)', () => {
   const cands = ['a', 'b', 'c', 'd'].map((name) => ({ name, weight: 100 }));
 
   it('maps a key to the same target every time', () => {
-    for (let i = 0; i < 100; i++) assert.equal(rendezvous(`session-${i}`, cands).name, rendezvous(`session-${i}`, [...cands].reverse()).name);
+    for (let i = 0; i < 100; i++)
+      assert.equal(
+        rendezvous(`session-${i}`, cands).name,
+        rendezvous(`session-${i}`, [...cands].reverse()).name,
+      );
   });
 
   it('moves only the keys of a removed target, and they come back', () => {
@@ -98,9 +116,18 @@ describe('EWMA and lowest', () => {
       { n: 'b', s: 10.5 },
       { n: 'c', s: 20 },
     ];
-    assert.deepEqual(lowest(c, (x) => x.s).map((x) => x.n), ['a']);
-    assert.deepEqual(lowest(c, (x) => x.s, 0.1).map((x) => x.n), ['a', 'b']);
-    assert.deepEqual(lowest([...c, { n: 'd', s: undefined as unknown as number }], (x) => x.s).map((x) => x.n), ['d']);
+    assert.deepEqual(
+      lowest(c, (x) => x.s).map((x) => x.n),
+      ['a'],
+    );
+    assert.deepEqual(
+      lowest(c, (x) => x.s, 0.1).map((x) => x.n),
+      ['a', 'b'],
+    );
+    assert.deepEqual(
+      lowest([...c, { n: 'd', s: undefined as unknown as number }], (x) => x.s).map((x) => x.n),
+      ['d'],
+    );
   });
 });
 
@@ -109,10 +136,21 @@ describe('passive health with a fake clock', () => {
     let now = 1_000_000;
     const clock = () => now;
     const local = new MemoryStore({ now: clock });
-    const st = new RouterState({ store: store ?? new MemoryStore({ now: clock }), local, prefix: 't', now: clock, log: silent });
+    const st = new RouterState({
+      store: store ?? new MemoryStore({ now: clock }),
+      local,
+      prefix: 't',
+      now: clock,
+      log: silent,
+    });
     return { st, advance: (ms: number) => (now += ms), clock };
   }
-  const fail = (status = 500, retryAfterSec?: number) => ({ ok: false, failure: true, status, ...(retryAfterSec !== undefined ? { retryAfterSec } : {}) });
+  const fail = (status = 500, retryAfterSec?: number) => ({
+    ok: false,
+    failure: true,
+    status,
+    ...(retryAfterSec !== undefined ? { retryAfterSec } : {}),
+  });
   const ok = { ok: true, failure: false, status: 200 };
 
   it('ejects after max_fails within fail_window, half-opens after fail_timeout, closes on a good probe', async () => {

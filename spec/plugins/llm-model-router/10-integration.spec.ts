@@ -26,7 +26,11 @@ let redis: Redis;
 function target(name: string, mock: MockLlm, model: string, extra: Record<string, unknown> = {}) {
   return {
     name,
-    model: { name: model, provider: 'mock', options: { upstream_url: `${mock.url}/v1`, input_cost: 1, output_cost: 2 } },
+    model: {
+      name: model,
+      provider: 'mock',
+      options: { upstream_url: `${mock.url}/v1`, input_cost: 1, output_cost: 2 },
+    },
     auth: { header_name: 'Authorization', header_value: `Bearer env:ROUTER_KEY_${name.toUpperCase()}` },
     ...extra,
   };
@@ -51,7 +55,11 @@ function gatewayConfig() {
         url: 'http://127.0.0.1:9', // never used: the router sets the target
         routes: [
           route('main', '/ai', {
-            targets: [target('a', A, 'model-a', { weight: 300 }), target('b', B, 'model-b', { weight: 100 }), target('c', C, 'model-c')],
+            targets: [
+              target('a', A, 'model-a', { weight: 300 }),
+              target('b', B, 'model-b', { weight: 100 }),
+              target('c', C, 'model-c'),
+            ],
             aliases: [
               { name: 'fast', targets: ['a', 'b'] },
               { name: 'smart', targets: ['c'] },
@@ -78,25 +86,53 @@ function gatewayConfig() {
 const ENV = { ROUTER_KEY_A: 'key-a', ROUTER_KEY_B: 'key-b', ROUTER_KEY_C: 'key-c' };
 
 async function gateway(): Promise<GatewayHandle> {
-  return startGateway({ pluginServerConf: CONF, pluginsDir: PLUGINS, config: gatewayConfig(), luaPlugins: ['llm-response-tap'], luaRunner: lua, env: ENV });
+  return startGateway({
+    pluginServerConf: CONF,
+    pluginsDir: PLUGINS,
+    config: gatewayConfig(),
+    luaPlugins: ['llm-response-tap'],
+    luaRunner: lua,
+    env: ENV,
+  });
 }
 
 async function post(base: string, p: string, body: unknown, headers: Record<string, string> = {}) {
   const r = await fetch(`${base}${p}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer client-secret', apikey: 'client-apikey', ...headers },
+    headers: {
+      'content-type': 'application/json',
+      authorization: 'Bearer client-secret',
+      apikey: 'client-apikey',
+      ...headers,
+    },
     body: JSON.stringify(body),
   });
   const text = await r.text();
-  return { status: r.status, served: r.headers.get('x-mock-llm-name'), target: r.headers.get('x-llm-target'), model: r.headers.get('x-llm-model'), text, headers: r.headers };
+  return {
+    status: r.status,
+    served: r.headers.get('x-mock-llm-name'),
+    target: r.headers.get('x-llm-target'),
+    model: r.headers.get('x-llm-model'),
+    text,
+    headers: r.headers,
+  };
 }
 
-const msg = (model: string, extra: Record<string, unknown> = {}) => ({ model, messages: [{ role: 'user', content: 'Say hi' }], max_tokens: 5, ...extra });
+const msg = (model: string, extra: Record<string, unknown> = {}) => ({
+  model,
+  messages: [{ role: 'user', content: 'Say hi' }],
+  max_tokens: 5,
+  ...extra,
+});
 
 describe('llm-model-router end to end', () => {
   before(async () => {
     redis = await connectTestRedis(redisCfg);
-    [A, B, C] = await Promise.all([startMockLlm({ name: 'A' }), startMockLlm({ name: 'B' }), startMockLlm({ name: 'C' })]);
+    [A, B, C] = await Promise.all([
+      startMockLlm({ name: 'A' }),
+      startMockLlm({ name: 'B' }),
+      startMockLlm({ name: 'C' }),
+    ]);
     lua = await createLuaRunner();
     gw = await gateway();
   });
@@ -144,8 +180,18 @@ describe('llm-model-router end to end', () => {
   it('the upstream gets the target model, the provider key and include_usage, never the client credentials (openai SDK, streaming)', async () => {
     C.setOptions({ ttftMs: 60, tokensPerSecond: 40 });
     C.requests.length = 0;
-    const client = new OpenAI({ apiKey: 'client-secret', baseURL: `${gw.proxyUrl}/ai/v1`, maxRetries: 0, defaultHeaders: { apikey: 'client-apikey' } });
-    const stream = await client.chat.completions.create({ model: 'smart', messages: [{ role: 'user', content: 'Count slowly' }], max_tokens: 12, stream: true });
+    const client = new OpenAI({
+      apiKey: 'client-secret',
+      baseURL: `${gw.proxyUrl}/ai/v1`,
+      maxRetries: 0,
+      defaultHeaders: { apikey: 'client-apikey' },
+    });
+    const stream = await client.chat.completions.create({
+      model: 'smart',
+      messages: [{ role: 'user', content: 'Count slowly' }],
+      max_tokens: 12,
+      stream: true,
+    });
     const arrivals: number[] = [];
     let text = '';
     let usage: unknown;
@@ -158,7 +204,10 @@ describe('llm-model-router end to end', () => {
     assert.ok(text.length > 0);
     assert.ok(usage, 'include_usage made the provider report usage');
     assert.ok(arrivals.length >= 5, `chunks: ${arrivals.length}`);
-    assert.ok(arrivals[arrivals.length - 1]! - arrivals[0]! >= 100, 'chunks arrived spread over time, not in one piece');
+    assert.ok(
+      arrivals[arrivals.length - 1]! - arrivals[0]! >= 100,
+      'chunks arrived spread over time, not in one piece',
+    );
     const rec = C.requests.at(-1)!;
     assert.equal(rec.path, '/v1/chat/completions');
     const body = rec.body as { model: string; stream_options?: { include_usage?: boolean } };
@@ -166,8 +215,13 @@ describe('llm-model-router end to end', () => {
     assert.equal(body.stream_options?.include_usage, true);
     assert.equal(rec.headers['authorization'], 'Bearer key-c');
     assert.equal(rec.headers['apikey'], undefined);
-    assert.ok(!JSON.stringify(rec.headers).includes('client-secret') && !JSON.stringify(rec.headers).includes('client-apikey'));
-    const { response } = await client.chat.completions.create({ model: 'smart', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+    assert.ok(
+      !JSON.stringify(rec.headers).includes('client-secret') &&
+        !JSON.stringify(rec.headers).includes('client-apikey'),
+    );
+    const { response } = await client.chat.completions
+      .create({ model: 'smart', messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
     assert.equal(response.headers.get('x-llm-target'), 'c');
     await gw.waitForLogs();
   });
@@ -175,7 +229,11 @@ describe('llm-model-router end to end', () => {
   it('keeps sessions sticky with consistent hashing', async () => {
     for (const s of ['alpha', 'beta', 'gamma', 'delta']) {
       const seen = new Set<string | null>();
-      for (let i = 0; i < 8; i++) seen.add((await post(gw.proxyUrl, '/sticky/v1/chat/completions', msg('whatever'), { 'X-Session-Id': s })).served);
+      for (let i = 0; i < 8; i++)
+        seen.add(
+          (await post(gw.proxyUrl, '/sticky/v1/chat/completions', msg('whatever'), { 'X-Session-Id': s }))
+            .served,
+        );
       assert.equal(seen.size, 1, `${s}: ${[...seen].join(',')}`);
     }
   });
@@ -213,7 +271,11 @@ describe('llm-model-router end to end', () => {
     const t0 = Date.now();
     for (let i = 0; i < 6; i++) {
       assert.equal((await post(gw.proxyUrl, '/health/v1/chat/completions', msg('any'))).served, 'B');
-      assert.equal((await post(gw2.proxyUrl, '/health/v1/chat/completions', msg('any'))).served, 'B', 'gateway 2 sees the ejection through Redis');
+      assert.equal(
+        (await post(gw2.proxyUrl, '/health/v1/chat/completions', msg('any'))).served,
+        'B',
+        'gateway 2 sees the ejection through Redis',
+      );
     }
     assert.ok(Date.now() - t0 < 2_000, 'checked within the Retry-After period');
     A.setFault(undefined);

@@ -38,11 +38,32 @@ export function config(partial: Record<string, unknown>): ModelRouterConfig {
   const c = withDefaults<ModelRouterConfig>(Schema, { strategy: 'memory', ...partial });
   // nested records inside array elements get their defaults too
   for (const t of c.targets as unknown as Record<string, any>[]) {
-    t.model = { provider: 'openai', ...t.model, options: { input_cost: null, output_cost: null, cached_input_cost: null, max_context: null, ...t.model.options } };
+    t.model = {
+      provider: 'openai',
+      ...t.model,
+      options: {
+        input_cost: null,
+        output_cost: null,
+        cached_input_cost: null,
+        max_context: null,
+        ...t.model.options,
+      },
+    };
     t.auth ??= { header_name: null, header_value: null };
   }
   for (const r of c.rules as unknown as Record<string, unknown>[]) {
-    for (const k of ['models', 'consumers', 'consumer_groups', 'routes', 'headers', 'min_prompt_tokens', 'max_prompt_tokens', 'stream', 'algorithm']) r[k] ??= null;
+    for (const k of [
+      'models',
+      'consumers',
+      'consumer_groups',
+      'routes',
+      'headers',
+      'min_prompt_tokens',
+      'max_prompt_tokens',
+      'stream',
+      'algorithm',
+    ])
+      r[k] ??= null;
   }
   return c;
 }
