@@ -280,3 +280,34 @@ describe("llm-response-tap PII restore (JSON)", function()
     end
   end)
 end)
+
+describe("llm-response-tap PII restore (randomised)", function()
+  local PIECES = { "<EMAIL_1>", "<PHONE_NUMBER_2>", "<PERSON_3>", "<EMAIL_12>", "<X_1>", "<", ">", "<<", "<EMAIL_",
+                   "é", "😀", "a", " b ", "\\", '"', "\n", "1 < 2", "<b>", "_1>", "<A", string.rep("Z", 70) }
+  it("client text equals restoring the whole text, for random deltas and chunkings", function()
+    local x = 12345
+    local function rnd(n)
+      x = (x * 1103515245 + 12345) % 2147483648
+      return 1 + x % n
+    end
+    for _ = 1, 300 do
+      local text = {}
+      for _ = 1, rnd(12) do text[#text + 1] = PIECES[rnd(#PIECES)] end
+      text = table.concat(text)
+      -- cut into deltas at random ASCII positions (deltas are whole UTF-8 strings)
+      local s, pos = "", 1
+      while pos <= #text do
+        local e = math.min(#text, pos + rnd(6) - 1)
+        while e < #text and text:byte(e + 1) >= 0x80 and text:byte(e + 1) < 0xC0 do e = e + 1 end
+        s = s .. frame(text:sub(pos, e))
+        pos = e + 1
+      end
+      s = s .. FINISH
+      local out, _, r = H.run(opts(), H.random_chunks(s, rnd(1000), rnd(90)))
+      assert_valid_frames(out)
+      assert.are.equal(H.restore_text(text, MAP), H.reference(out).text)
+      assert.are.equal(text, r.text)
+      assert.is_nil(r.restore_errors)
+    end
+  end)
+end)
