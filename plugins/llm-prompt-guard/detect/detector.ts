@@ -213,7 +213,7 @@ export function compileInjectionDetector(cfg: InjectionConfig): InjectionDetecto
       if (st.maxTokenRun >= 40 || st.maxPhraseRun >= 25) {
         put(sink, { rule: 'repetition.token_flood', family: 'repetition', score: st.maxTokenRun >= 200 || st.maxPhraseRun >= 100 ? 0.5 : 0.35 });
       }
-      if (st.tokens >= 300 && st.uniqueRatio < 0.08) {
+      if (st.uniqueRatio < 0.1) {
         put(sink, { rule: 'repetition.low_diversity', family: 'repetition', score: 0.4 });
       }
       if (st.maxCharRun >= 400) {

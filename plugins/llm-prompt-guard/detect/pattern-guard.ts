@@ -12,7 +12,7 @@
  *
  * Differences, by design: patterns are JavaScript regular expressions (a leading PCRE inline-flag group such as
  * `(?i)` is translated to flags); patterns prone to catastrophic backtracking are rejected at config time; the
- * collected text is bounded (`max_scan_chars`, larger prompts are refused with BODY_TOO_LARGE, never skipped).
+ * collected text is bounded (`max_scan_chars`, default 8 KiB; larger prompts are refused with BODY_TOO_LARGE, never skipped).
  */
 import { badRequest, PluginError } from '../../../lib/errors';
 
@@ -21,7 +21,7 @@ export interface PatternGuardConfig {
   deny_patterns: string[];
   allow_all_conversation_history: boolean;
   match_all_roles: boolean;
-  /** Maximum characters of collected prompt text examined; default 65536. */
+  /** Maximum characters of collected prompt text; longer prompts are refused (BODY_TOO_LARGE). Default 8192. */
   max_scan_chars?: number;
 }
 
@@ -36,7 +36,12 @@ export interface PatternGuard {
   check(messages: { role: string; content: string }[]): PatternGuardResult;
 }
 
-export const DEFAULT_PATTERN_MAX_SCAN_CHARS = 65_536;
+/**
+ * Default bound on the collected prompt (Kong OSS inspects at most `max_request_body_size` = 8 KiB by default).
+ * Linear-looking patterns are still polynomial on adversarial input in a backtracking engine (`a+b` or
+ * `ignore.*instructions` is quadratic, `x.*y.*z` cubic), so the bound is what caps the worst case.
+ */
+export const DEFAULT_PATTERN_MAX_SCAN_CHARS = 8192;
 const MAX_PATTERNS = 10;
 const MAX_PATTERN_LEN = 500;
 

@@ -11,7 +11,7 @@ export interface RepetitionStats {
   maxTokenRun: number;
   /** Longest run of a repeated 2..4-token phrase (counted in repetitions). */
   maxPhraseRun: number;
-  /** Distinct tokens / tokens over the whole (capped) text; 1 when fewer than 200 tokens. */
+  /** Lowest distinct/total token ratio over windows of 300 tokens; 1 when the text is shorter. */
   uniqueRatio: number;
   tokens: number;
   /** Longest run of one character (whitespace excluded). */
@@ -108,11 +108,13 @@ export function repetitionStats(text: string): RepetitionStats {
     }
   }
 
+  // Lowest distinct-token ratio over fixed windows of 300 tokens (fixed size: independent of total length).
   let uniqueRatio = 1;
-  if (tokens.length >= 200) {
+  const UW = 300;
+  for (let start = 0; start + UW <= tokens.length; start += UW) {
     const set = new Set<string>();
-    for (const t of tokens) set.add(t.toLowerCase());
-    uniqueRatio = set.size / tokens.length;
+    for (let i = start; i < start + UW; i++) set.add(tokens[i]!.toLowerCase());
+    uniqueRatio = Math.min(uniqueRatio, set.size / UW);
   }
 
   // Odd-token windows, never across a line break.

@@ -151,7 +151,7 @@ export const PHRASE_RULES: PhraseRule[] = [
     score: 0.45,
     view: 'norm',
     // A mode being switched on for the model, or a jailbreak-named mode.
-    re: /\b(?:simulate|emulate|enter|activate|enable|turn on|switch to) (?:the |a )?(?:dan|jailbreak|jailbroken|developer|dev|god|evil|unrestricted|unfiltered|uncensored|anarchy|chaos|opposite|amoral|villain|rogue|unlocked) mode\b|\b(?:dan|jailbreak|jailbroken|developer|god|evil|unrestricted|unfiltered|uncensored|anarchy|chaos|amoral) mode (?:enabled|activated|is (?:now )?(?:enabled|active|on)|output|response)\b/,
+    re: /\b(?:simulate|emulate) (?:the |a )?(?:developer|dev|god) mode\b|\b(?:simulate|emulate|enter|activate|enable|turn on|switch to) (?:the |a )?(?:dan|jailbreak|jailbroken|evil|unrestricted|unfiltered|uncensored|anarchy|chaos|opposite|amoral|villain|rogue|unlocked) mode\b|\b(?:dan|jailbreak|jailbroken|evil|unrestricted|unfiltered|uncensored|anarchy|chaos|amoral) mode (?:enabled|activated|is (?:now )?(?:enabled|active|on)|output|response)\b|\bdeveloper mode (?:output|response)s?\b/,
   },
   {
     id: 'jailbreak.no_longer_bound',
