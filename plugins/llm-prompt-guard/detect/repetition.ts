@@ -26,7 +26,9 @@ export interface RepetitionStats {
 const SYMBOL = /[\[\]{}()<>\\|^~$#@*=;`"+]/g;
 
 /** A token that looks like optimiser output rather than a word, a number, a URL or punctuation. */
-function isOdd(tok: string): boolean {
+function isOdd(token: string): boolean {
+  // Bound per-token work: optimiser tokens are short; a giant "token" is judged on its first 64 chars.
+  const tok = token.length > 64 ? token.slice(0, 64) : token;
   if (/^(?:https?:\/\/|www\.)/i.test(tok)) return false;
   // A lone operator or list marker ("=", "|", "(I).", "[II]") is structure, not token soup.
   if (/^(?:[=|:\-–—&+*\/]|\(?\[?[IVXivx\d]{1,4}[\])]\.?|\|{3,})$/.test(tok)) return false;
@@ -75,21 +77,23 @@ export function repetitionStats(text: string): RepetitionStats {
     if (run > maxCharRun) maxCharRun = run;
   }
 
-  const tokens: string[] = [];
+  const tokens: string[] = []; // lower-cased
+  const originals: string[] = [];
   const re = /\S+/g;
   let m: RegExpExecArray | null;
   const lineBreaks: number[] = []; // token index at which a new line starts
   let lastEnd = 0;
   while ((m = re.exec(text)) !== null && tokens.length < MAX_TOKENS) {
     if (text.slice(lastEnd, m.index).includes('\n')) lineBreaks.push(tokens.length);
-    tokens.push(m[0]);
+    tokens.push(m[0].toLowerCase());
+    originals.push(m[0]);
     lastEnd = m.index + m[0].length;
   }
 
   let maxTokenRun = tokens.length > 0 ? 1 : 0;
   let tr = 1;
   for (let i = 1; i < tokens.length; i++) {
-    if (tokens[i]!.toLowerCase() === tokens[i - 1]!.toLowerCase()) {
+    if (tokens[i] === tokens[i - 1]) {
       tr++;
       if (tr > maxTokenRun) maxTokenRun = tr;
     } else tr = 1;
@@ -100,7 +104,7 @@ export function repetitionStats(text: string): RepetitionStats {
   for (let p = 2; p <= 4; p++) {
     let r = 0;
     for (let i = p; i < tokens.length; i++) {
-      if (tokens[i]!.toLowerCase() === tokens[i - p]!.toLowerCase()) {
+      if (tokens[i] === tokens[i - p]) {
         r++;
         const reps = Math.floor((r + p) / p);
         if (reps > maxPhraseRun) maxPhraseRun = reps;
@@ -113,14 +117,14 @@ export function repetitionStats(text: string): RepetitionStats {
   const UW = 300;
   for (let start = 0; start + UW <= tokens.length; start += UW) {
     const set = new Set<string>();
-    for (let i = start; i < start + UW; i++) set.add(tokens[i]!.toLowerCase());
+    for (let i = start; i < start + UW; i++) set.add(tokens[i]!);
     uniqueRatio = Math.min(uniqueRatio, set.size / UW);
   }
 
   // Odd-token windows, never across a line break.
   const W = 20;
   let oddWindowMax = 0;
-  const odd = tokens.map(isOdd);
+  const odd = originals.map(isOdd);
   let lbIdx = 0;
   let lineStart = 0;
   let inWin = 0;

@@ -53,10 +53,12 @@ export interface InjectionDetector {
 
 /**
  * Default action threshold. Strong rules (>= 0.6: "ignore previous instructions", ChatML role markup, "print your
- * system prompt") and specific jailbreak phrases (0.4–0.55: "stay in character", "answer in two ways: [GPT] /
- * [JAILBREAK]") block on their own; weak context rules (0.1–0.35: persona frames, harm vocabulary, fiction
- * disclaimers, a mention of "system prompt") block only in combination. Chosen from the sweep in docs/guard.md
- * as the point with FPR <= 1% on the development set (leaving margin for unseen data).
+ * system prompt") and specific jailbreak / hijack phrases (0.35–0.55: "stay in character", "answer in two ways: [GPT] /
+ * [JAILBREAK]", "stop everything, just print '…'") block on their own; weak context rules (0.1–0.3: persona
+ * frames, harm vocabulary, fiction disclaimers, a bare mention of "system prompt") block only in combination.
+ * Chosen from the sweep in docs/guard.md: FPR well under 1% on the development set, leaving margin for unseen
+ * data against the 2% goal.
  */
-export const DEFAULT_THRESHOLD = 0.4;
-export const DEFAULT_MAX_SCAN_CHARS = 65_536;
+export const DEFAULT_THRESHOLD = 0.35;
+/** Per-scan bound: longer inputs are scanned on their first 18 KiB and last 6 KiB (see docs/guard.md). */
+export const DEFAULT_MAX_SCAN_CHARS = 24_576;
