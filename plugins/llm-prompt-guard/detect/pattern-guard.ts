@@ -65,6 +65,11 @@ export function unsafePatternReason(src: string): string | null {
   const stack: Group[] = [{ innerUnbounded: false, innerQuantified: false, alternatives: [], current: '', simple: true }];
   let lastClosed: Group | null = null;
   let inClass = false;
+  let classStart = 0;
+  // Unbounded quantifiers on wildcard-like atoms ('.', \S, \W, \D, negated or [\s\S] classes). Two of them make
+  // matching cubic on adversarial input ("a.*b.*c" takes tens of seconds on 8 KiB), so at most one is allowed.
+  let lastAtomWide = false;
+  let wideUnbounded = 0;
   for (let i = 0; i < src.length; i++) {
     const c = src[i] as string;
     const top = stack[stack.length - 1] as Group;
@@ -74,17 +79,23 @@ export function unsafePatternReason(src: string): string | null {
       if (!inClass) {
         top.current += c + n;
         if (/[dDwWsSbB]/.test(n)) top.simple = false;
+        lastAtomWide = /[SWD]/.test(n);
       }
       i++;
       lastClosed = null;
       continue;
     }
     if (inClass) {
-      if (c === ']') inClass = false;
+      if (c === ']' && i > classStart + 1) {
+        inClass = false;
+        const body = src.slice(classStart + 1, i);
+        lastAtomWide = body.startsWith('^') || (/\\s/.test(body) && /\\S/.test(body)) || (/\\w/.test(body) && /\\W/.test(body));
+      }
       continue;
     }
     if (c === '[') {
       inClass = true;
+      classStart = src[i + 1] === '^' ? i : i;
       top.simple = false;
       top.current += '[]';
       lastClosed = null;
@@ -134,6 +145,12 @@ export function unsafePatternReason(src: string): string | null {
         }
       }
       if (unbounded) top.innerUnbounded = true;
+      if (unbounded && lastAtomWide && !lastClosed) {
+        wideUnbounded++;
+        if (wideUnbounded >= 2) {
+          return 'more than one unbounded wildcard (e.g. "a.*b.*c") is polynomial-time on adversarial input; use a bounded gap such as ".{0,200}"';
+        }
+      }
       if (repeats || quant === '?') top.innerQuantified = top.innerQuantified || repeats;
       i += quant.length - 1;
       // lazy/possessive suffix
@@ -143,6 +160,7 @@ export function unsafePatternReason(src: string): string | null {
     }
     top.current += c;
     if (c === '.') top.simple = false;
+    lastAtomWide = c === '.';
     lastClosed = null;
   }
   if (stack.length !== 1) return 'unbalanced parenthesis';

@@ -22,21 +22,18 @@ export interface RepetitionStats {
   codeLike: boolean;
 }
 
-// Symbols that rarely appear inside a prose word.
-const SYMBOL = /[\[\]{}()<>\\|^~$#@*=;`"+]/g;
-
 /** A token that looks like optimiser output rather than a word, a number, a URL or punctuation. */
 function isOdd(token: string): boolean {
   // Bound per-token work: optimiser tokens are short; a giant "token" is judged on its first 64 chars.
   const tok = token.length > 64 ? token.slice(0, 64) : token;
   if (/^(?:https?:\/\/|www\.)/i.test(tok)) return false;
   // A lone operator or list marker ("=", "|", "(I).", "[II]") is structure, not token soup.
-  if (/^(?:[=|:\-–—&+*\/]|\(?\[?[IVXivx\d]{1,4}[\])]\.?|\|{3,})$/.test(tok)) return false;
+  if (/^(?:[=|:\-–—&+*/]|\(?\[?[IVXivx\d]{1,4}[\])]\.?|\|{3,})$/.test(tok)) return false;
   const hasWord = /[A-Za-z0-9]/.test(tok);
   // Pure punctuation counts only when it mixes several symbols ("]$.", "-->", "!\")]"), not "``" or "...".
-  if (!hasWord) return tok.length >= 2 && new Set(tok).size >= 2 && /[\[\]{}<>\\|^~$@=`!?#*;:()]/.test(tok) && !/^\.+$|^-+$/.test(tok);
+  if (!hasWord) return tok.length >= 2 && new Set(tok).size >= 2 && /[[\]{}<>\\|^~$@=`!?#*;:()]/.test(tok) && !/^\.+$|^-+$/.test(tok);
   // Strong symbols inside a word: brackets, braces, pipes, carets, backslashes, dollar, at, equals, backticks.
-  if (/[\[\]{}<>\\|^~$@=`]/.test(tok) && !/^[\w.+-]+@[\w-]+\.[\w.]+$/.test(tok)) return true;
+  if (/[[\]{}<>\\|^~$@=`]/.test(tok) && !/^[\w.+-]+@[\w-]+\.[\w.]+$/.test(tok)) return true;
   // Runs of punctuation ("!!", "??", "--->", "####", "...)") that are not an ellipsis or a dash.
   if (/[!?#*;:]{2,}|[-_]{3,}\S|\S[-_]{3,}|\)\S|\("|"\)/.test(tok)) return true;
   const core = tok.replace(/^[("'*_]+|[)"'.,!?:;*_]+$/g, '');

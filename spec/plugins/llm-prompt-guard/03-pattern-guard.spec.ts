@@ -67,12 +67,12 @@ describe('config validation', () => {
     assert.throws(() => g({ deny_patterns: [''] }), { code: 'CONFIG_INVALID' });
   });
   it('invalid regex', () => assert.throws(() => g({ deny_patterns: ['(abc'] }), { code: 'CONFIG_INVALID' }));
-  for (const p of ['(a+)+$', '(a*)*b', '(\\w+\\s?)*$', '(a|aa)+$', '(.*a){20}', '(x+x+)+y', '([a-z]+)*=', '(a|a?)+', '(\\d|\\d\\d)+!', '(a)\\1']) {
+  for (const p of ['(a+)+$', '(a*)*b', '(\\w+\\s?)*$', '(a|aa)+$', '(.*a){20}', '(x+x+)+y', '([a-z]+)*=', '(a|a?)+', '(\\d|\\d\\d)+!', '(a)\\1', 'x.*y.*z', 'ignore.*previous.*instructions', '[^a]+b\\S+c']) {
     it(`rejects unsafe ${p}`, () => {
       assert.throws(() => g({ deny_patterns: [p] }), (e: Error & { code?: string }) => e.code === 'CONFIG_INVALID' && /rejected/.test(e.message));
     });
   }
-  for (const p of ['ignore (all )?previous instructions', '(?i)system prompt', '(foo|bar)+', '^[a-z]+@[a-z]+\\.com$', 'a{2,5}b', '(?:https?://)?example\\.com', '\\d{3}-\\d{4}', '(ab)+c']) {
+  for (const p of ['ignore (all )?previous instructions', '(?i)system prompt', '(foo|bar)+', '^[a-z]+@[a-z]+\\.com$', 'a{2,5}b', '(?:https?://)?example\\.com', '\\d{3}-\\d{4}', '(ab)+c', 'ignore.{0,100}previous.{0,100}instructions', '[a-z]+@[a-z]+']) {
     it(`accepts ${p}`, () => assert.equal(unsafePatternReason(p.replace(/^\(\?i\)/, '')), null));
   }
   it('accepted patterns stay fast on adversarial input within the default bound', () => {
