@@ -45,9 +45,10 @@ function spaceJoined(text: string, a: Tok, b: Tok): boolean {
   return gap === ' ' || gap === ', ' || (gap === '' && a.text.endsWith('.'));
 }
 
+const SUFFIX_RE = new RegExp(`..(?:${STREET_SUFFIX.map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`);
+
 function hasStreetSuffix(norm: string): boolean {
-  for (const s of STREET_SUFFIX) if (norm.length >= s.length + 2 && norm.endsWith(s)) return true;
-  return false;
+  return norm.length >= 5 && SUFFIX_RE.test(norm);
 }
 
 const ADDRESS_CUE =
@@ -188,7 +189,7 @@ export function detectAddress(text: string, out: Detection[]): void {
     }
     // D: compound street word (-straße, -gade, -katu, -vej, utca…) or cue + name words, then a number
     const next = toks[k + 1];
-    if (t.cap || hasStreetSuffix(t.norm)) {
+    if ((t.cap && !COMMON.has(t.norm)) || hasStreetSuffix(t.norm)) {
       // collect up to 4 name words then a number
       let j = k;
       let words = 0;

@@ -337,7 +337,8 @@ export function detectPhone(text: string, out: Detection[]): void {
     }
     const prev = text[i - 1];
     if (prev !== undefined && (isWordChar(prev) || '.-/+,:'.includes(prev))) {
-      // inside a token: skip the rest of this token
+      // inside a token: skip the rest of this token (always advancing at least one character)
+      i++;
       while (i < n && /[\w.\-/+,:]/.test(text[i] ?? '')) i++;
       continue;
     }

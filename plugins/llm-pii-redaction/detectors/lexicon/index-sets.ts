@@ -14,7 +14,19 @@ import {
 } from './words';
 
 /** Lower-case and strip diacritics (é → e, ø → o, ß → ss, æ → ae, þ → th, ð → d, ł → l). */
+const FOLD_CACHE = new Map<string, string>();
+
 export function fold(s: string): string {
+  if (/^[a-z]*$/.test(s)) return s;
+  const hit = FOLD_CACHE.get(s);
+  if (hit !== undefined) return hit;
+  const v = foldUncached(s);
+  if (FOLD_CACHE.size > 20000) FOLD_CACHE.clear();
+  if (s.length <= 40) FOLD_CACHE.set(s, v);
+  return v;
+}
+
+function foldUncached(s: string): string {
   return s
     .toLowerCase()
     .replace(/ß/g, 'ss')
