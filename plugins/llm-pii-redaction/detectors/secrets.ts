@@ -27,7 +27,7 @@ const FIXED: RegExp[] = [
   /\bSG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64}/g, // SendGrid
   /\bAC[a-f0-9]{32}\b/g, // Twilio account SID
   /\beyJ[A-Za-z0-9_-]{5,2000}\.eyJ[A-Za-z0-9_-]{5,4000}\.[A-Za-z0-9_-]{0,2000}/g, // JWT
-  /\b[a-z][a-z0-9+.-]{1,20}:\/\/[^\s:/@'"]{0,128}:[^\s@/'"]{1,256}@[^\s/'"?#]{1,255}/gi, // scheme://user:pass@host
+  /\b[a-z][a-z0-9+.-]{1,20}:\/\/[^\s:/@'"]{0,128}:[^\s@/'"]{1,256}@[^\s/'"?#]{1,255}(?:[/?#][^\s'"<>]{0,1024})?/gi, // scheme://user:pass@host/path
   /\b(?:Password|Pwd)=[^;\s'"]{1,256}(?=;|\s|$|'|")/gi, // ADO.NET style connection string
   /\bBearer\s+[A-Za-z0-9._~+/-]{16,4096}=*/g,
   /\bBasic\s+[A-Za-z0-9+/]{12,2048}={0,2}/g,

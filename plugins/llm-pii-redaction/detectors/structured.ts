@@ -275,7 +275,9 @@ function phoneContext(text: string, start: number, end: number): boolean {
   const pos = lastIndexOfRe(PHONE_CTX, b);
   if (pos >= 0) {
     const neg = lastIndexOfRe(PHONE_NEG_CTX, b);
-    if (neg <= pos) return true;
+    // a bare "number" only counts when no other kind of number was named just before it
+    const bare = b.startsWith('number', pos) && lastIndexOfRe(PHONE_NEG_CTX, b.slice(Math.max(0, pos - 24), pos)) >= 0;
+    if (neg <= pos && !bare) return true;
   }
   return PHONE_AFTER_CTX.test(after(text, end, 16));
 }
