@@ -75,17 +75,49 @@ detector.detect(big);
 const bigMs = performance.now() - tb;
 
 // 3) adversarial inputs
-const ALPH = ['0123456789', '0123456789 -.()+/', '@.', '@.-_a', 'aA1.@ -:/', 'Aa ', '1 ', '1-', '1.', 'x1', ':0a', '+(0) '];
+const ALPH = [
+  '0123456789',
+  '0123456789 -.()+/',
+  '@.',
+  '@.-_a',
+  'aA1.@ -:/',
+  'Aa ',
+  '1 ',
+  '1-',
+  '1.',
+  'x1',
+  ':0a',
+  '+(0) ',
+];
 const adversarial: string[] = [];
-for (const ch of ['1', '1 ', '1-', '1.', '@', '.', 'a.', 'a@', '-', ' ', ':', 'A ', 'Aa ', 'ab', '0x', 'bc1', '1 A ', 'St ']) {
+for (const ch of [
+  '1',
+  '1 ',
+  '1-',
+  '1.',
+  '@',
+  '.',
+  'a.',
+  'a@',
+  '-',
+  ' ',
+  ':',
+  'A ',
+  'Aa ',
+  'ab',
+  '0x',
+  'bc1',
+  '1 A ',
+  'St ',
+]) {
   for (const len of [1000, 5000, 16000]) adversarial.push(ch.repeat(Math.ceil(len / ch.length)));
 }
 adversarial.push('a'.repeat(5000) + '@' + 'b.'.repeat(3000));
 adversarial.push('4'.repeat(20000));
-adversarial.push(('1234 5678 9012 3456 ').repeat(800));
-adversarial.push(('+1 (555) 0').repeat(1500));
-adversarial.push(('Mr. Smith Jones ').repeat(1000));
-adversarial.push(('12 Main Street ').repeat(1000));
+adversarial.push('1234 5678 9012 3456 '.repeat(800));
+adversarial.push('+1 (555) 0'.repeat(1500));
+adversarial.push('Mr. Smith Jones '.repeat(1000));
+adversarial.push('12 Main Street '.repeat(1000));
 adversarial.push(('password=' + 'a1'.repeat(40) + ' ').repeat(200));
 const RANDOM = quick ? 20000 : 100000;
 let maxMs = 0;

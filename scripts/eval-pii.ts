@@ -40,7 +40,15 @@ const TARGET: Record<string, PiiCategory[]> = {
   STREET_ADDRESS: ['address'],
   US_DRIVER_LICENSE: ['driver_license'],
 };
-const STRUCTURED = ['EMAIL_ADDRESS', 'PHONE_NUMBER', 'CREDIT_CARD', 'IBAN_CODE', 'US_SSN', 'IP_ADDRESS', 'DOMAIN_NAME'];
+const STRUCTURED = [
+  'EMAIL_ADDRESS',
+  'PHONE_NUMBER',
+  'CREDIT_CARD',
+  'IBAN_CODE',
+  'US_SSN',
+  'IP_ADDRESS',
+  'DOMAIN_NAME',
+];
 
 // redact-pii built-in redactors → our categories (for its per-category precision)
 const REF_REDACTORS: [string, PiiCategory | 'digits'][] = [
@@ -79,7 +87,9 @@ function refRedactor(): SyncRedactor {
       before.push(new SimpleRegexpRedactor({ regexpPattern: re, replaceWith: marker }));
     }
   });
-  return new SyncRedactor({ builtInRedactors: off, customRedactors: { before } } as ConstructorParameters<typeof SyncRedactor>[0]);
+  return new SyncRedactor({ builtInRedactors: off, customRedactors: { before } } as ConstructorParameters<
+    typeof SyncRedactor
+  >[0]);
 }
 
 /** The stock redact-pii SyncRedactor with one global marker: used to check the rebuilt chain is equivalent. */
@@ -113,7 +123,8 @@ function alignRef(text: string, redacted: string): Int16Array {
     if (next === undefined) end = text.length;
     else if ('lit' in next) {
       const isLast = t + 1 === tokens.length - 1;
-      const at = isLast && text.endsWith(next.lit) ? text.length - next.lit.length : text.indexOf(next.lit, pos + 1);
+      const at =
+        isLast && text.endsWith(next.lit) ? text.length - next.lit.length : text.indexOf(next.lit, pos + 1);
       end = at < 0 ? text.length : at;
     } else end = pos + 1; // two markers in a row: unknown split, attribute one char
     for (let i = pos; i < end; i++) lab[i] = tok.mark;
@@ -202,7 +213,9 @@ function main(): void {
       if (len > 0 && r * 2 >= len) acc.refCaught++;
       byType.set(s.entity_type, acc);
       if (debug === s.entity_type && !(len > 0 && o * 2 >= len)) {
-        process.stderr.write(`MISS ${s.entity_type} ${JSON.stringify(text.slice(s.start_position, s.end_position))} in ${JSON.stringify(text.slice(Math.max(0, s.start_position - 60), s.end_position + 40))}\n`);
+        process.stderr.write(
+          `MISS ${s.entity_type} ${JSON.stringify(text.slice(s.start_position, s.end_position))} in ${JSON.stringify(text.slice(Math.max(0, s.start_position - 60), s.end_position + 40))}\n`,
+        );
       }
     }
     if (debug && debug.startsWith('fp:')) {
@@ -212,7 +225,9 @@ function main(): void {
         let out = 0;
         for (let i = d.start; i < d.end; i++) if (!gold[i]) out++;
         if (out > 0) {
-          process.stderr.write(`FP ${d.category} ${JSON.stringify(text.slice(d.start, d.end))} (${out} chars outside gold) in ${JSON.stringify(text.slice(Math.max(0, d.start - 50), d.end + 30))}\n`);
+          process.stderr.write(
+            `FP ${d.category} ${JSON.stringify(text.slice(d.start, d.end))} (${out} chars outside gold) in ${JSON.stringify(text.slice(Math.max(0, d.start - 50), d.end + 30))}\n`,
+          );
         }
       }
     }
@@ -239,7 +254,10 @@ function main(): void {
       spans: acc.spans,
       targeted: target !== undefined,
       ours: { recall: r3(acc.caught / acc.spans), char_precision: target ? prec(oursCat, target) : null },
-      redact_pii: { recall: r3(acc.refCaught / acc.spans), char_precision: target ? prec(refCat, target) : null },
+      redact_pii: {
+        recall: r3(acc.refCaught / acc.spans),
+        char_precision: target ? prec(refCat, target) : null,
+      },
     };
   }
   const agg = (names: string[], key: 'caught' | 'refCaught'): number => {
@@ -277,18 +295,31 @@ function main(): void {
       },
     },
     types,
-    ours_by_category: Object.fromEntries([...oursCat.entries()].map(([k, a]) => [k, { chars: a.red, char_precision: r3(a.inGold / a.red) }])),
+    ours_by_category: Object.fromEntries(
+      [...oursCat.entries()].map(([k, a]) => [k, { chars: a.red, char_precision: r3(a.inGold / a.red) }]),
+    ),
   };
   const line = JSON.stringify(result);
   process.stdout.write(line + '\n');
-  if (doc) writeDoc(doc, result, sorted.map(([t]) => t));
+  if (doc)
+    writeDoc(
+      doc,
+      result,
+      sorted.map(([t]) => t),
+    );
 }
 
-function writeDoc(path: string, res: { types: Record<string, unknown> } & Record<string, unknown>, order: string[]): void {
+function writeDoc(
+  path: string,
+  res: { types: Record<string, unknown> } & Record<string, unknown>,
+  order: string[],
+): void {
   const f = (v: unknown): string => (typeof v === 'number' ? v.toFixed(3) : '–');
   const lines: string[] = [];
   lines.push(`Dataset: \`${String(res.dataset)}\` (${String(res.rows)} rows).`, '');
-  lines.push('| Entity type | Spans | Targeted | Recall (ours) | Recall (redact-pii) | Char precision (ours) | Char precision (redact-pii) |');
+  lines.push(
+    '| Entity type | Spans | Targeted | Recall (ours) | Recall (redact-pii) | Char precision (ours) | Char precision (redact-pii) |',
+  );
   lines.push('|---|---:|---|---:|---:|---:|---:|');
   for (const t of order) {
     const r = res.types[t] as {
@@ -301,7 +332,10 @@ function writeDoc(path: string, res: { types: Record<string, unknown> } & Record
       `| ${t} | ${r.spans} | ${r.targeted ? 'yes' : 'not targeted'} | ${f(r.ours.recall)} | ${f(r.redact_pii.recall)} | ${f(r.ours.char_precision)} | ${f(r.redact_pii.char_precision)} |`,
     );
   }
-  const s = res.structured as { ours: { recall: number; char_precision: number }; redact_pii: { recall: number; char_precision: number } };
+  const s = res.structured as {
+    ours: { recall: number; char_precision: number };
+    redact_pii: { recall: number; char_precision: number };
+  };
   const o = res.overall as {
     ours: { recall_targeted: number; char_precision: number; ms_per_row: number };
     redact_pii: { recall_targeted: number; char_precision: number; ms_per_row: number };

@@ -50,11 +50,17 @@ export function createSession(
   opts: SessionOptions = {},
 ): RedactSession {
   for (const [k, a] of Object.entries(actions)) {
-    if (!ACTIONS.has(String(a))) throw new PluginError('CONFIG_INVALID', `unknown PII action for "${k}"`, 400, true);
+    if (!ACTIONS.has(String(a)))
+      throw new PluginError('CONFIG_INVALID', `unknown PII action for "${k}"`, 400, true);
   }
   const usesHash = Object.values(actions).includes('hash');
   if (usesHash && (typeof opts.hashSecret !== 'string' || opts.hashSecret.length < 16)) {
-    throw new PluginError('CONFIG_INVALID', "the 'hash' action needs a hashSecret of at least 16 characters", 400, true);
+    throw new PluginError(
+      'CONFIG_INVALID',
+      "the 'hash' action needs a hashSecret of at least 16 characters",
+      400,
+      true,
+    );
   }
   const maskKeep = Math.max(0, Math.min(8, Math.floor(opts.maskKeep ?? 4)));
   const byOriginal = new Map<string, string>(); // `${label}\u0000${original}` → replacement
@@ -167,7 +173,18 @@ function fillDigits(template: string, digits: string): string {
   return out;
 }
 
-const FAKE_FIRST = ['Alex', 'Jordan', 'Taylor', 'Morgan', 'Casey', 'Riley', 'Jamie', 'Avery', 'Quinn', 'Parker'];
+const FAKE_FIRST = [
+  'Alex',
+  'Jordan',
+  'Taylor',
+  'Morgan',
+  'Casey',
+  'Riley',
+  'Jamie',
+  'Avery',
+  'Quinn',
+  'Parker',
+];
 const FAKE_LAST = ['Smith', 'Lee', 'Brown', 'Garcia', 'Miller', 'Davis', 'Moore', 'Clark', 'Lewis', 'Walker'];
 const FAKE_STREET = ['Main Street', 'Oak Avenue', 'Maple Road', 'Cedar Lane', 'Pine Drive', 'Elm Court'];
 
@@ -186,7 +203,8 @@ function syntheticOnce(cat: PiiCategory, original: string): string {
       const compact = original.replace(/\s/g, '').toUpperCase();
       const country = /^[A-Z]{2}/.test(compact) ? compact.slice(0, 2) : 'DE';
       let bban = '';
-      for (let i = 4; i < compact.length; i++) bban += /[A-Z]/.test(compact[i] ?? '') ? pick(UPPER) : pick(DIGITS);
+      for (let i = 4; i < compact.length; i++)
+        bban += /[A-Z]/.test(compact[i] ?? '') ? pick(UPPER) : pick(DIGITS);
       const iban = country + ibanCheckDigits(country, bban) + bban;
       // keep the original's spacing
       let k = 0;
@@ -203,13 +221,17 @@ function syntheticOnce(cat: PiiCategory, original: string): string {
     case 'phone': {
       // keep a leading + and country code shape; NANP-like numbers get the fictional 555-01xx range
       if (digitCount === 10 || (digitCount === 11 && /^\+?1/.test(original))) {
-        const d = (digitCount === 11 ? '1' : '') + `${randomInt(200, 999)}55501${randomInt(0, 100).toString().padStart(2, '0')}`;
+        const d =
+          (digitCount === 11 ? '1' : '') +
+          `${randomInt(200, 999)}55501${randomInt(0, 100).toString().padStart(2, '0')}`;
         return fillDigits(original, d);
       }
       return reshape(original);
     }
     case 'ip':
-      return original.includes(':') ? `2001:db8::${randomInt(1, 0xffff).toString(16)}` : `192.0.2.${randomInt(1, 255)}`;
+      return original.includes(':')
+        ? `2001:db8::${randomInt(1, 0xffff).toString(16)}`
+        : `192.0.2.${randomInt(1, 255)}`;
     case 'url':
       return `https://example.com/${randomInt(100000, 999999)}`;
     case 'domain':

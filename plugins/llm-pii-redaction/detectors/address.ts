@@ -45,20 +45,24 @@ function spaceJoined(text: string, a: Tok, b: Tok): boolean {
   return gap === ' ' || gap === ', ' || (gap === '' && a.text.endsWith('.'));
 }
 
-const SUFFIX_RE = new RegExp(`..(?:${STREET_SUFFIX.map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`);
+const SUFFIX_RE = new RegExp(
+  `..(?:${STREET_SUFFIX.map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`,
+);
 
 function hasStreetSuffix(norm: string): boolean {
   return norm.length >= 5 && SUFFIX_RE.test(norm);
 }
 
 const ADDRESS_CUE =
-  /(?:\b(?:lives?|living|located|situated|based|meet(?: me| you)?|drops? (?:you )?off|enter|stay(?:ing)?|resides?|residing|is|are|arrived|moved)\s+(?:at|on|in|to)|address(?:es)?(?:\s+(?:is|was|are))?\s*[:\-]?|(?:sent|send|ship|shipped|deliver(?:ed)?|mail(?:ed)?|post(?:ed)?|forward(?:ed)?)\s+(?:it\s+|them\s+)?to|it'?s\s+in|\bat|\bon|\bto|here they are:|following\?)\s*$/i;
+  /(?:\b(?:lives?|living|located|situated|based|meet(?: me| you)?|drops? (?:you )?off|enter|stay(?:ing)?|resides?|residing|is|are|arrived|moved)\s+(?:at|on|in|to)|address(?:es)?(?:\s+(?:is|was|are))?\s*[:-]?|(?:sent|send|ship|shipped|deliver(?:ed)?|mail(?:ed)?|post(?:ed)?|forward(?:ed)?)\s+(?:it\s+|them\s+)?to|it'?s\s+in|\bat|\bon|\bto|here they are:|following\?)\s*$/i;
 
-const UNIT = /^[ ,]*(?:\n[ \t>?•]*)?(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|Fl\.|Floor)\s?#?\d{1,5}[A-Za-z]?(?![\w])/i;
+const UNIT =
+  /^[ ,]*(?:\n[ \t>?•]*)?(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|Fl\.|Floor)\s?#?\d{1,5}[A-Za-z]?(?![\w])/i;
 const ZIP_TAIL = /^[ ,]*\d{4,6}(?:-\d{4})?(?![\w])/;
 const CONT_LINE =
   /^[ \t]*\n(?:[ \t>?•]*\n)?[ \t>?•]*((?:[\p{Lu}(][\p{L}\p{M}'’.()-]{0,30}|nan|[A-Z]{2})(?:[ ,]{1,3}(?:[\p{Lu}(][\p{L}\p{M}'’.()-]{0,30}|[\p{Ll}]{1,4}|nan|[A-Z]{2}))*(?:[ ,]{1,3}\d{4,6}(?:-\d{4})?)?|[ ,]*\d{4,6}(?:-\d{4})?)[ \t.,]*(?=\n|$)/u;
-const COMMA_CONT = /^,[ ]?((?:[\p{Lu}][\p{L}\p{M}'’.-]{0,30})(?: [\p{Lu}(][\p{L}\p{M}'’.()-]{0,30}){0,3})(?:[ ,]{1,2}[A-Z]{2})?(?:[ ,]{1,2}\d{4,6}(?:-\d{4})?)?(?=[.,?!;]?(?:\s|$))/u;
+const COMMA_CONT =
+  /^,[ ]?((?:[\p{Lu}][\p{L}\p{M}'’.-]{0,30})(?: [\p{Lu}(][\p{L}\p{M}'’.()-]{0,30}){0,3})(?:[ ,]{1,2}[A-Z]{2})?(?:[ ,]{1,2}\d{4,6}(?:-\d{4})?)?(?=[.,?!;]?(?:\s|$))/u;
 
 /** Extends an address span over unit numbers, postcodes and city/region/country continuation lines. */
 function extend(text: string, end: number): number {
@@ -79,7 +83,11 @@ function extend(text: string, end: number): number {
       }
     }
     const l = CONT_LINE.exec(rest);
-    if (l && !/[@:]/.test(l[0]) && (l[1] ?? '').split(/[ ,]+/).filter((w) => w && COMMON.has(fold(w))).length === 0) {
+    if (
+      l &&
+      !/[@:]/.test(l[0]) &&
+      (l[1] ?? '').split(/[ ,]+/).filter((w) => w && COMMON.has(fold(w))).length === 0
+    ) {
       e += l[0].length;
       continue;
     }
@@ -111,7 +119,13 @@ export function detectAddress(text: string, out: Detection[]): void {
       // "975 3968 Bay Street": a leading number before the house number stays with the address
       const t2 = toks[k + 1];
       let base = k;
-      if (t2 && t2.num && text.slice(t.end, t2.start) === ' ' && !/\d$/.test(text.slice(0, t.start).trimEnd())) base = k + 1;
+      if (
+        t2 &&
+        t2.num &&
+        text.slice(t.end, t2.start) === ' ' &&
+        !/\d$/.test(text.slice(0, t.start).trimEnd())
+      )
+        base = k + 1;
       const startTok = t;
       const kk = base;
       // A: number + 1-4 name words + street type ("138 Consul Place")
@@ -153,7 +167,8 @@ export function detectAddress(text: string, out: Detection[]): void {
           }
           break;
         }
-        if (!nameWord(b) || (COMMON.has(b.norm) && !STREET_PREFIX.has(b.norm) && !STREET_TYPE.has(b.norm))) break;
+        if (!nameWord(b) || (COMMON.has(b.norm) && !STREET_PREFIX.has(b.norm) && !STREET_TYPE.has(b.norm)))
+          break;
         words++;
         j++;
       }
@@ -177,7 +192,11 @@ export function detectAddress(text: string, out: Detection[]): void {
         j++;
       }
       const prev = toks[k - 1];
-      const numBefore = prev !== undefined && prev.num && spaceJoined(text, prev, t) && !text.slice(prev.end, t.start).includes(',');
+      const numBefore =
+        prev !== undefined &&
+        prev.num &&
+        spaceJoined(text, prev, t) &&
+        !text.slice(prev.end, t.start).includes(',');
       const cue = ADDRESS_CUE.test(text.slice(Math.max(0, t.start - 40), t.start));
       if (words >= 1 && (numEnd > 0 || numBefore || cue)) {
         const endTok = numEnd > 0 ? toks[numEnd] : toks[k + words];
@@ -201,14 +220,24 @@ export function detectAddress(text: string, out: Detection[]): void {
           const a = toks[j - 1];
           if (!a || !spaceJoined(text, a, b) || text.slice(a.end, b.start).includes(',')) break;
         }
-        if (hasStreetSuffix(b.norm) || /^(?:utca|u\.|rkp\.|ut|út|tér|ter|gade|vej|katu|tie|gata|gatan|veien)$/.test(b.text.toLowerCase()))
+        if (
+          hasStreetSuffix(b.norm) ||
+          /^(?:utca|u\.|rkp\.|ut|út|tér|ter|gade|vej|katu|tie|gata|gatan|veien)$/.test(b.text.toLowerCase())
+        )
           suffix = true;
         words++;
         j++;
       }
       const numTok = toks[j];
       const lastWord = toks[j - 1];
-      if (words >= 1 && numTok && numTok.num && lastWord && spaceJoined(text, lastWord, numTok) && !text.slice(lastWord.end, numTok.start).includes(',')) {
+      if (
+        words >= 1 &&
+        numTok &&
+        numTok.num &&
+        lastWord &&
+        spaceJoined(text, lastWord, numTok) &&
+        !text.slice(lastWord.end, numTok.start).includes(',')
+      ) {
         const cue = ADDRESS_CUE.test(text.slice(Math.max(0, t.start - 40), t.start));
         const allCommon = toks.slice(k, j).every((w) => COMMON.has(w.norm));
         if ((suffix || cue) && !allCommon) {
@@ -227,20 +256,28 @@ export function detectAddress(text: string, out: Detection[]): void {
   eachMatch(/\b(?:P\.?\s?O\.?\s?Box|Post\s+Office\s+Box|Postfach|Apartado)\s#?\d{1,7}/gi, text, (m) =>
     push(m.index, m.index + m[0].length, 0.8),
   );
-  eachMatch(/\b(?:PSC|Unit|CMR)\s\d{1,5},?\sBox\s\d{1,5}(?:[ \t]*\n?[ \t]*[ADF]PO\s(?:AA|AE|AP)\s\d{5})?/gi, text, (m) =>
-    push(m.index, m.index + m[0].length, 0.82),
+  eachMatch(
+    /\b(?:PSC|Unit|CMR)\s\d{1,5},?\sBox\s\d{1,5}(?:[ \t]*\n?[ \t]*[ADF]PO\s(?:AA|AE|AP)\s\d{5})?/gi,
+    text,
+    (m) => push(m.index, m.index + m[0].length, 0.82),
   );
-  eachMatch(/\b(?:USNS|USNV|USS|USCGC)\s[\p{L}][\p{L}'’-]{1,30}(?:\s[\p{L}][\p{L}'’-]{1,30})?[ \t]*\n?[ \t]*FPO\s(?:AA|AE|AP)\s\d{5}/giu, text, (m) =>
-    push(m.index, m.index + m[0].length, 0.82),
+  eachMatch(
+    /\b(?:USNS|USNV|USS|USCGC)\s[\p{L}][\p{L}'’-]{1,30}(?:\s[\p{L}][\p{L}'’-]{1,30})?[ \t]*\n?[ \t]*FPO\s(?:AA|AE|AP)\s\d{5}/giu,
+    text,
+    (m) => push(m.index, m.index + m[0].length, 0.82),
   );
   eachMatch(/\b[ADF]PO\s(?:AA|AE|AP)\s\d{5}\b/g, text, (m) => push(m.index, m.index + m[0].length, 0.78));
-  eachMatch(/(?<![\p{L}])[\p{Lu}][\p{L}'’.-]{1,30}(?: [\p{Lu}][\p{L}'’.-]{1,30}){0,2},\s?[A-Z]{2}\s\d{5}(?:-\d{4})?(?!\d)/gu, text, (m) =>
-    push(m.index, m.index + m[0].length, 0.75),
+  eachMatch(
+    /(?<![\p{L}])[\p{Lu}][\p{L}'’.-]{1,30}(?: [\p{Lu}][\p{L}'’.-]{1,30}){0,2},\s?[A-Z]{2}\s\d{5}(?:-\d{4})?(?!\d)/gu,
+    text,
+    (m) => push(m.index, m.index + m[0].length, 0.75),
   );
   eachMatch(
     /\b(?:the\s)?corner\sof\s[\p{L}\d][\p{L}\d'’.-]{0,30}(?:\s[\p{L}\d][\p{L}\d'’.-]{0,30}){0,5}?\s(?:and|&)\s[\p{L}\d][\p{L}\d'’-]{0,30}(?:\s[\p{Lu}\d][\p{L}\d'’-]{0,30}){0,4}/giu,
     text,
     (m) => push(m.index, m.index + m[0].length, 0.8),
   );
-  eachMatch(/\b(?:Apt\.?|Apartment|Suite|Ste\.)\s?#?\d{1,5}[A-Za-z]?(?![\w])/g, text, (m) => push(m.index, m.index + m[0].length, 0.7));
+  eachMatch(/\b(?:Apt\.?|Apartment|Suite|Ste\.)\s?#?\d{1,5}[A-Za-z]?(?![\w])/g, text, (m) =>
+    push(m.index, m.index + m[0].length, 0.7),
+  );
 }

@@ -35,7 +35,8 @@ export function compileDetectors(cfg: DetectorConfig): Detector {
   }
   const known = new Set<string>(ALL_CATEGORIES);
   for (const c of cfg.categories) {
-    if (!known.has(c)) throw new PluginError('CONFIG_INVALID', `unknown PII category "${String(c)}"`, 400, true);
+    if (!known.has(c))
+      throw new PluginError('CONFIG_INVALID', `unknown PII category "${String(c)}"`, 400, true);
   }
   const cats = new Set<PiiCategory>(cfg.categories);
   const fns: Fn[] = [];
@@ -98,7 +99,9 @@ export function compileDetectors(cfg: DetectorConfig): Detector {
 
 /** Greedy selection: confidence desc, then length desc, then start asc; drops candidates that overlap a kept one. */
 export function resolveOverlaps(cands: Detection[], length: number): Detection[] {
-  cands.sort((a, b) => b.confidence - a.confidence || b.end - b.start - (a.end - a.start) || a.start - b.start);
+  cands.sort(
+    (a, b) => b.confidence - a.confidence || b.end - b.start - (a.end - a.start) || a.start - b.start,
+  );
   const used = new Uint8Array(length);
   const kept: Detection[] = [];
   for (const d of cands) {

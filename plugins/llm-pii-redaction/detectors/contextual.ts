@@ -22,7 +22,13 @@ function pushDateAfter(text: string, pos: number, cat: PiiCategory, out: Detecti
   DATE_AT.lastIndex = pos;
   const m = DATE_AT.exec(text);
   if (!m) return;
-  out.push({ category: cat, start: pos, end: pos + m[0].length, label: LABELS.date_of_birth, confidence: 0.9 });
+  out.push({
+    category: cat,
+    start: pos,
+    end: pos + m[0].length,
+    label: LABELS.date_of_birth,
+    confidence: 0.9,
+  });
 }
 
 export function detectDob(text: string, out: Detection[]): void {
@@ -78,8 +84,18 @@ export function detectIdNumbers(text: string, out: Detection[], cats: ReadonlySe
   }
   if (cats.has('national_id')) {
     // UK National Insurance number: two letters, six digits, suffix A-D (with optional spaces)
-    eachMatch(/(?<![\w])(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![\w])/g, text, (m) => {
-      out.push({ category: 'national_id', start: m.index, end: m.index + m[0].length, label: LABELS.national_id, confidence: 0.8 });
-    });
+    eachMatch(
+      /(?<![\w])(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![\w])/g,
+      text,
+      (m) => {
+        out.push({
+          category: 'national_id',
+          start: m.index,
+          end: m.index + m[0].length,
+          label: LABELS.national_id,
+          confidence: 0.8,
+        });
+      },
+    );
   }
 }

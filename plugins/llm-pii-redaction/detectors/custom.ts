@@ -96,7 +96,8 @@ export function unsafeReason(src: string): string | null {
 
 const PROBES: string[] = (() => {
   const out: string[] = [];
-  for (const ch of ['a', '1', ' ', '@', '.', '-', 'a1', 'a.', '1 ', 'aA', '_', '/']) out.push(ch.repeat(Math.ceil(3000 / ch.length)) + '!');
+  for (const ch of ['a', '1', ' ', '@', '.', '-', 'a1', 'a.', '1 ', 'aA', '_', '/'])
+    out.push(ch.repeat(Math.ceil(3000 / ch.length)) + '!');
   return out;
 })();
 
@@ -111,7 +112,9 @@ export function compileCustom(patterns: { name: string; regex: string }[]): Comp
   const out: CompiledCustom[] = [];
   for (const p of patterns) {
     if (typeof p?.name !== 'string' || !/^[A-Za-z][A-Za-z0-9_-]{0,47}$/.test(p.name)) {
-      throw invalid('custom pattern name must be 1-48 characters: a letter, then letters, digits, "_" or "-"');
+      throw invalid(
+        'custom pattern name must be 1-48 characters: a letter, then letters, digits, "_" or "-"',
+      );
     }
     const label = p.name.toUpperCase().replace(/-/g, '_');
     if (seen.has(label)) throw invalid(`custom pattern name "${p.name}" is not unique`);
@@ -134,7 +137,9 @@ export function compileCustom(patterns: { name: string; regex: string }[]): Comp
         if (performance.now() - t0 > PROBE_BUDGET_MS) break;
       }
       if (performance.now() - t0 > PROBE_BUDGET_MS) {
-        throw invalid(`custom pattern "${p.name}": regex is too slow on adversarial input (possible catastrophic backtracking)`);
+        throw invalid(
+          `custom pattern "${p.name}": regex is too slow on adversarial input (possible catastrophic backtracking)`,
+        );
       }
     }
     out.push({ name: p.name, label, re });
@@ -155,7 +160,13 @@ export function detectCustom(text: string, out: Detection[], pats: CompiledCusto
         p.re.lastIndex++;
         continue;
       }
-      out.push({ category: 'custom', start: m.index, end: m.index + m[0].length, label: p.label, confidence: 0.99 });
+      out.push({
+        category: 'custom',
+        start: m.index,
+        end: m.index + m[0].length,
+        label: p.label,
+        confidence: 0.99,
+      });
     }
   }
 }

@@ -5,7 +5,17 @@
  */
 import type { Detection } from './types';
 import { LABELS } from './types';
-import { COMMON, CUE_AFTER, CUE_BEFORE, GIVEN, PARTICLES, PLACE, SURNAME, TITLE, fold } from './lexicon/index-sets';
+import {
+  COMMON,
+  CUE_AFTER,
+  CUE_BEFORE,
+  GIVEN,
+  PARTICLES,
+  PLACE,
+  SURNAME,
+  TITLE,
+  fold,
+} from './lexicon/index-sets';
 
 interface Tok {
   raw: string;
@@ -35,14 +45,16 @@ const PERSON_VERBS: ReadonlySet<string> = new Set(
   ),
 );
 
-const NAME_IS_RE = /\b(?:my name is|name's|call me|calls me|named)\s([\p{L}][\p{L}\p{M}'’-]{1,30})(?:\s([\p{L}][\p{L}\p{M}'’-]{1,30}))?/giu;
+const NAME_IS_RE =
+  /\b(?:my name is|name's|call me|calls me|named)\s([\p{L}][\p{L}\p{M}'’-]{1,30})(?:\s([\p{L}][\p{L}\p{M}'’-]{1,30}))?/giu;
 
 const TOKEN_RE = /[\p{L}][\p{L}\p{M}'’-]{0,39}/gu;
 const SURNAME_SUFFIX =
   /(?:sson|ssen|son|sen|dottir|ova|ovna|ovic|evic|ovich|evich|ov|ev|eva|ski|ska|sky|skaya|skiy|wicz|czyk|czak|enko|chuk|ic|escu|eanu|poulos|akis|idis|ides|iadis|oglu|yan|ian|shvili|dze|nen|lainen|berg|strom|qvist|quist|gren|holm|lund|gaard|mann|inen|ez|ini|elli|etti|ucci|otti|ieri|ello|aki|ishi|moto|mura|yama|kawa|uchi|zawa|hashi|ko)$/;
 
 /** Endings of English derived words (adverbs, abstract nouns, participles) that are rarely names. */
-const ENGLISH_SUFFIX = /(?:ly|ment|ments|tion|tions|sion|ness|ity|ities|ing|ings|ed|ful|less|able|ible|ive|ous|ism|ist|ists|ship|ance|ence|ology|ics|ware)$/;
+const ENGLISH_SUFFIX =
+  /(?:ly|ment|ments|tion|tions|sion|ness|ity|ities|ing|ings|ed|ful|less|able|ible|ive|ous|ism|ist|ists|ship|ance|ence|ology|ics|ware)$/;
 
 function isUpper(ch: string): boolean {
   return ch !== ch.toLowerCase() && ch === ch.toUpperCase();
@@ -63,7 +75,8 @@ function tokenize(text: string, lowerMode: boolean): Tok[] {
     const cap = isUpper(first) && (rest === rest.toLowerCase() || /\p{Ll}/u.test(rest));
     const norm = fold(raw);
     const common =
-      COMMON.has(norm) || (!GIVEN.has(norm) && !SURNAME.has(norm) && ENGLISH_SUFFIX.test(norm) && norm.length > 5);
+      COMMON.has(norm) ||
+      (!GIVEN.has(norm) && !SURNAME.has(norm) && ENGLISH_SUFFIX.test(norm) && norm.length > 5);
     const given = GIVEN.has(norm);
     const lexSur = SURNAME.has(norm);
     const morph = norm.length >= 5 && !common && SURNAME_SUFFIX.test(norm);
@@ -89,14 +102,23 @@ function tokenize(text: string, lowerMode: boolean): Tok[] {
 function joinable(text: string, a: Tok, b: Tok): boolean {
   const gap = text.slice(a.end, b.start);
   if (gap === ' ') return true;
-  if (a.initial && (gap === '. ' || gap === '.' )) return true;
+  if (a.initial && (gap === '. ' || gap === '.')) return true;
   return false;
 }
 
 function sentenceInitial(text: string, t: Tok): boolean {
   let i = t.start - 1;
-  while (i >= 0 && (text[i] === ' ' || text[i] === '\t' || text[i] === '"' || text[i] === '“' || text[i] === '(' || text[i] === '>' || text[i] === '?')) {
-    if (text[i] === '?' ) break;
+  while (
+    i >= 0 &&
+    (text[i] === ' ' ||
+      text[i] === '\t' ||
+      text[i] === '"' ||
+      text[i] === '“' ||
+      text[i] === '(' ||
+      text[i] === '>' ||
+      text[i] === '?')
+  ) {
+    if (text[i] === '?') break;
     i--;
   }
   if (i < 0) return true;
@@ -159,7 +181,8 @@ export function detectPerson(text: string, out: Detection[]): void {
     const titled = prev !== undefined && TITLE.has(prev.norm) && (prev.cap || prev.upper || lowerMode);
     const strongCue =
       titled ||
-      (prev !== undefined && ['named', 'called', 'dear', 'hi', 'hello', 'hey', 'thanks'].includes(prev.norm)) ||
+      (prev !== undefined &&
+        ['named', 'called', 'dear', 'hi', 'hello', 'hey', 'thanks'].includes(prev.norm)) ||
       (prev !== undefined && prev.norm === 'is' && prev2?.norm === 'name') ||
       (prev !== undefined && prev.norm === 'me' && prev2?.norm === 'call') ||
       /name\s*(?:is|:)\s*$|name(?: on the \w+)?\?\s*(?:\w{2,10}:\s*)?$|\bcalls? me\s*$|\b(?:under|partner'?s name|ms\.?|mr\.?|mrs\.?)\s*$/i.test(
@@ -172,20 +195,27 @@ export function detectPerson(text: string, out: Detection[]): void {
       PERSON_VERBS.has(nextWord) ||
       (nextWord === 'is' && next2 !== undefined && ['from', 'very'].includes(next2.norm)) ||
       (nextWord === 'had' && next2 !== undefined && next2.norm === 'given');
-    const vocative = /^, (?:can|could|would|will|please|i|we|do|did|are|is|have|you)\b/i.test(text.slice(last?.end ?? 0, (last?.end ?? 0) + 10));
+    const vocative = /^, (?:can|could|would|will|please|i|we|do|did|are|is|have|you)\b/i.test(
+      text.slice(last?.end ?? 0, (last?.end ?? 0) + 10),
+    );
     const hasInitial = chunk.some((c) => c.initial) && len >= 2;
     const cueBefore = strongCue || (prev !== undefined && CUE_BEFORE.has(prev.norm));
-    const lineStart = sentenceInitial(text, chunk[0] ?? t) && /(?:^|\n)[\s>?•*-]*$/.test(text.slice(Math.max(0, (chunk[0]?.start ?? 0) - 8), chunk[0]?.start ?? 0));
+    const lineStart =
+      sentenceInitial(text, chunk[0] ?? t) &&
+      /(?:^|\n)[\s>?•*-]*$/.test(text.slice(Math.max(0, (chunk[0]?.start ?? 0) - 8), chunk[0]?.start ?? 0));
     const dialog = lineStart && /^:\s/.test(afterText);
     const possessive = /^['’]s\b/.test(text.slice(last?.end ?? 0, (last?.end ?? 0) + 3));
     const cueAfter =
       dialog ||
       possessive ||
-      (next !== undefined && CUE_AFTER.has(next.norm) && /^ $/.test(text.slice(last?.end ?? 0, next.start))) ||
+      (next !== undefined &&
+        CUE_AFTER.has(next.norm) &&
+        /^ $/.test(text.slice(last?.end ?? 0, next.start))) ||
       /^,\s/.test(afterText);
     const lexGiven = words.some((w) => w.given && !w.common);
     const lexSur = words.some((w) => w.sur && !w.common);
-    const anyLex = words.some((w) => (w.given || SURNAME.has(w.norm)) && !w.common) || (lexGiven && words.length > 1);
+    const anyLex =
+      words.some((w) => (w.given || SURNAME.has(w.norm)) && !w.common) || (lexGiven && words.length > 1);
     const foreign = words.some((w) => w.nonAscii && !w.common);
     const allCommon = words.every((w) => w.common);
     const wholeLine =
@@ -193,7 +223,8 @@ export function detectPerson(text: string, out: Detection[]): void {
       /^\s*(?:\n|$)/.test(text.slice(last?.end ?? 0, (last?.end ?? 0) + 4));
     const allUpper = words.every((w) => w.upper);
     let conf = 0;
-    if (allUpper && !titled) conf = 0; // ALL-CAPS runs are usually places or headings
+    if (allUpper && !titled)
+      conf = 0; // ALL-CAPS runs are usually places or headings
     else if (allCommon && !strongCue) conf = 0;
     else if (len >= 2) {
       if (lexGiven || (lexSur && anyLex)) conf = 0.72;
@@ -261,7 +292,14 @@ export function detectPerson(text: string, out: Detection[]): void {
         acc.add(k);
         if (pair && r >= 0 && !acc.has(r)) {
           const u = toks[r];
-          if (u) out.push({ category: 'person', start: u.start, end: u.end, label: LABELS.person, confidence: 0.55 });
+          if (u)
+            out.push({
+              category: 'person',
+              start: u.start,
+              end: u.end,
+              label: LABELS.person,
+              confidence: 0.55,
+            });
           acc.add(r);
         }
       }

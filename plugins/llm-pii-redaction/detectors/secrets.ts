@@ -38,7 +38,8 @@ const PEM_BEGIN = /-----BEGIN (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY(?: BLOCK)?----
 const ASSIGN =
   /\b([A-Za-z0-9_.-]{0,40}?(?:api[_-]?key|apikey|secret|token|passw(?:or)?d|passphrase|pwd|access[_-]?key|private[_-]?key|client[_-]?secret|auth[_-]?key|credentials?))["']?\s{0,3}(?:is|=|:|:=|=>|->)\s{0,3}["']?([^\s"',;]{6,512})/gi;
 
-const COMMON_WORDS = /^(?:required|optional|missing|invalid|incorrect|expired|wrong|changed|reset|empty|null|undefined|none|true|false|hidden|redacted|example|placeholder|provided|needed|correct|secure|protected|strong|weak)$/i;
+const COMMON_WORDS =
+  /^(?:required|optional|missing|invalid|incorrect|expired|wrong|changed|reset|empty|null|undefined|none|true|false|hidden|redacted|example|placeholder|provided|needed|correct|secure|protected|strong|weak)$/i;
 
 export function detectSecrets(text: string, out: Detection[]): void {
   const push = (s: number, e: number, c: number): void => {

@@ -23,7 +23,7 @@ import {
 
 // ---------------------------------------------------------------- e-mail
 
-const LOCAL = "[A-Za-z0-9!#$%&*+=?^_~-]";
+const LOCAL = '[A-Za-z0-9!#$%&*+=?^_~-]';
 const EMAIL_RE = new RegExp(
   `(?<![\\w.+-])${LOCAL}{1,64}(?:\\.${LOCAL}{1,64}){0,8}@(?:[A-Za-z0-9-]{1,63}\\.){1,8}[A-Za-z]{2,24}(?![\\w-])`,
   'g',
@@ -33,7 +33,13 @@ export function detectEmail(text: string, out: Detection[]): void {
   eachMatch(EMAIL_RE, text, (m) => {
     const v = m[0];
     if (v.length > 254) return;
-    out.push({ category: 'email', start: m.index, end: m.index + v.length, label: LABELS.email, confidence: 0.97 });
+    out.push({
+      category: 'email',
+      start: m.index,
+      end: m.index + v.length,
+      label: LABELS.email,
+      confidence: 0.97,
+    });
   });
 }
 
@@ -117,7 +123,13 @@ export function detectIban(text: string, out: Detection[]): void {
       if (next !== undefined && /[A-Za-z0-9]/.test(next)) continue;
       // the chosen length must end at a token boundary of the match (not split a word)
       if (!ibanValid(compact.slice(0, len))) continue;
-      out.push({ category: 'iban', start: m.index, end: m.index + endInV, label: LABELS.iban, confidence: 0.97 });
+      out.push({
+        category: 'iban',
+        start: m.index,
+        end: m.index + endInV,
+        label: LABELS.iban,
+        confidence: 0.97,
+      });
       return;
     }
   });
@@ -154,13 +166,20 @@ export function detectSsn(text: string, out: Detection[]): void {
 
 const OCT = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
 const IPV4_RE = new RegExp(`(?<![\\w.])${OCT}(?:\\.${OCT}){3}(?![\\w]|\\.\\d)`, 'g');
-const IPV6_RE = /(?<![\w:.])(?:[0-9A-Fa-f]{1,4}|:)?(?::[0-9A-Fa-f]{0,4}){2,7}(?:(?<=:)(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])/g;
+const IPV6_RE =
+  /(?<![\w:.])(?:[0-9A-Fa-f]{1,4}|:)?(?::[0-9A-Fa-f]{0,4}){2,7}(?:(?<=:)(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])/g;
 const VERSION_CTX = /(?:version|\bver\.?|release|\bv)\s*$/;
 
 export function detectIp(text: string, out: Detection[]): void {
   eachMatch(IPV4_RE, text, (m) => {
     if (VERSION_CTX.test(before(m.input, m.index, 12))) return;
-    out.push({ category: 'ip', start: m.index, end: m.index + m[0].length, label: LABELS.ip, confidence: 0.95 });
+    out.push({
+      category: 'ip',
+      start: m.index,
+      end: m.index + m[0].length,
+      label: LABELS.ip,
+      confidence: 0.95,
+    });
   });
   eachMatch(IPV6_RE, text, (m) => {
     const v = m[0];
@@ -173,7 +192,8 @@ export function detectIp(text: string, out: Detection[]): void {
 
 // ---------------------------------------------------------------- URL and domain
 
-const URL_RE = /\b(?:https?|ftps?|wss?|sftp):\/\/[^\s<>"'`{}|\\^[\]]{1,2048}|(?<![\w@.\-/])www\.[^\s<>"'`{}|\\^[\]]{3,2048}/gi;
+const URL_RE =
+  /\b(?:https?|ftps?|wss?|sftp):\/\/[^\s<>"'`{}|\\^[\]]{1,2048}|(?<![\w@.\-/])www\.[^\s<>"'`{}|\\^[\]]{3,2048}/gi;
 
 function trimUrl(v: string): string {
   let s = v;
@@ -201,12 +221,23 @@ export function detectUrl(text: string, out: Detection[]): void {
   eachMatch(URL_RE, text, (m) => {
     const v = trimUrl(m[0]);
     if (v.length < 8) return;
-    if (/^www\./i.test(v) && !/^www\.[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){0,6}\.[a-z]{2,24}(?:[/:?#]|$)/i.test(v)) return;
-    out.push({ category: 'url', start: m.index, end: m.index + v.length, label: LABELS.url, confidence: 0.9 });
+    if (
+      /^www\./i.test(v) &&
+      !/^www\.[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){0,6}\.[a-z]{2,24}(?:[/:?#]|$)/i.test(v)
+    )
+      return;
+    out.push({
+      category: 'url',
+      start: m.index,
+      end: m.index + v.length,
+      label: LABELS.url,
+      confidence: 0.9,
+    });
   });
 }
 
-const DOMAIN_RE = /(?<![\w@.\-/:])(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,6}([A-Za-z]{2,24})(?![\w-]|\.[A-Za-z0-9]|@)/g;
+const DOMAIN_RE =
+  /(?<![\w@.\-/:])(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,6}([A-Za-z]{2,24})(?![\w-]|\.[A-Za-z0-9]|@)/g;
 
 export function detectDomain(text: string, out: Detection[]): void {
   eachMatch(DOMAIN_RE, text, (m) => {
@@ -223,7 +254,13 @@ export function detectDomain(text: string, out: Detection[]): void {
       if (first.length < 2) return; // "e.g"-like abbreviations
     }
     if (labels.some((l) => /^\d+$/.test(l)) && /^[\d.]+$/.test(v.slice(0, -tld.length - 1))) return;
-    out.push({ category: 'domain', start: m.index, end: m.index + v.length, label: LABELS.domain, confidence: 0.8 });
+    out.push({
+      category: 'domain',
+      start: m.index,
+      end: m.index + v.length,
+      label: LABELS.domain,
+      confidence: 0.8,
+    });
   });
 }
 
@@ -276,7 +313,8 @@ function phoneContext(text: string, start: number, end: number): boolean {
   if (pos >= 0) {
     const neg = lastIndexOfRe(PHONE_NEG_CTX, b);
     // a bare "number" only counts when no other kind of number was named just before it
-    const bare = b.startsWith('number', pos) && lastIndexOfRe(PHONE_NEG_CTX, b.slice(Math.max(0, pos - 24), pos)) >= 0;
+    const bare =
+      b.startsWith('number', pos) && lastIndexOfRe(PHONE_NEG_CTX, b.slice(Math.max(0, pos - 24), pos)) >= 0;
     if (neg <= pos && !bare) return true;
   }
   return PHONE_AFTER_CTX.test(after(text, end, 16));
@@ -284,7 +322,7 @@ function phoneContext(text: string, start: number, end: number): boolean {
 
 function looksLikeDate(groups: string[], seps: string): boolean {
   if (groups.length !== 3) return false;
-  if (!/^[./\-]+$/.test(seps)) return false;
+  if (!/^[./-]+$/.test(seps)) return false;
   const [a = '', b = '', c = ''] = groups;
   const n = (s: string): number => Number(s);
   if (a.length === 4 && n(b) >= 1 && n(b) <= 12 && n(c) >= 1 && n(c) <= 31 && c.length <= 2) return true;
@@ -305,7 +343,12 @@ function classifyPhone(v: string, text: string, start: number): PhoneVerdict {
   if (d.length < 7 || d.length > 15) return 'no';
   if (/^(\d)\1+$/.test(d)) return 'no';
   if (looksLikeDate(groups, seps)) return 'no';
-  if (groups.length === 4 && /^\.+$/.test(seps) && groups.every((g) => g.length <= 3) && !core.startsWith('0'))
+  if (
+    groups.length === 4 &&
+    /^\.+$/.test(seps) &&
+    groups.every((g) => g.length <= 3) &&
+    !core.startsWith('0')
+  )
     return 'no'; // IPv4-like
   if (groups.length === 2 && groups.every((g) => /^(?:19|20)\d\d$/.test(g))) return 'no'; // year range
   if (/^\d+\.\d{1,2}$/.test(core)) return 'no'; // decimal
@@ -357,7 +400,16 @@ export function detectPhone(text: string, out: Detection[]): void {
         lastDigitEnd = j;
         continue;
       }
-      if (ch === ' ' || ch === '\u00a0' || ch === '-' || ch === '.' || ch === '/' || ch === '(' || ch === ')' || ch === '+') {
+      if (
+        ch === ' ' ||
+        ch === '\u00a0' ||
+        ch === '-' ||
+        ch === '.' ||
+        ch === '/' ||
+        ch === '(' ||
+        ch === ')' ||
+        ch === '+'
+      ) {
         if (ch === '+' && j !== i) break;
         sepRun++;
         if (sepRun > 3) break;

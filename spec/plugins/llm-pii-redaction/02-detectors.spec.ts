@@ -4,14 +4,31 @@ import { compileDetectors } from '../../../plugins/llm-pii-redaction/redact';
 import type { PiiCategory } from '../../../plugins/llm-pii-redaction/redact';
 
 const ALL: PiiCategory[] = [
-  'email', 'phone', 'credit_card', 'iban', 'ssn', 'ip', 'url', 'domain', 'crypto', 'date_of_birth',
-  'passport', 'driver_license', 'national_id', 'credential', 'person', 'address',
+  'email',
+  'phone',
+  'credit_card',
+  'iban',
+  'ssn',
+  'ip',
+  'url',
+  'domain',
+  'crypto',
+  'date_of_birth',
+  'passport',
+  'driver_license',
+  'national_id',
+  'credential',
+  'person',
+  'address',
 ];
 const detector = compileDetectors({ categories: ALL });
 
 /** The detected substrings of `text` with the given category. */
 function found(text: string, cat: PiiCategory): string[] {
-  return detector.detect(text).filter((d) => d.category === cat).map((d) => text.slice(d.start, d.end));
+  return detector
+    .detect(text)
+    .filter((d) => d.category === cat)
+    .map((d) => text.slice(d.start, d.end));
 }
 
 type Case = [text: string, expected: string | null];
@@ -204,7 +221,11 @@ describe('detectors: table-driven positives and negatives', () => {
         it(`${expected === null ? 'ignores' : 'finds'}: ${JSON.stringify(text)}`, () => {
           const got = found(text, cat);
           if (expected === null) assert.deepEqual(got, []);
-          else assert.ok(got.includes(expected), `expected ${JSON.stringify(expected)}, got ${JSON.stringify(got)}`);
+          else
+            assert.ok(
+              got.includes(expected),
+              `expected ${JSON.stringify(expected)}, got ${JSON.stringify(got)}`,
+            );
         });
       }
     });
@@ -236,10 +257,15 @@ describe('detect(): shape of results', () => {
   it('only reports enabled categories', () => {
     const only = compileDetectors({ categories: ['email'] });
     const dets = only.detect('a@b.co 4111 1111 1111 1111 +1 415 555 0132');
-    assert.deepEqual(dets.map((d) => d.category), ['email']);
+    assert.deepEqual(
+      dets.map((d) => d.category),
+      ['email'],
+    );
   });
 
   it('rejects unknown categories with CONFIG_INVALID', () => {
-    assert.throws(() => compileDetectors({ categories: ['nope' as PiiCategory] }), { code: 'CONFIG_INVALID' });
+    assert.throws(() => compileDetectors({ categories: ['nope' as PiiCategory] }), {
+      code: 'CONFIG_INVALID',
+    });
   });
 });

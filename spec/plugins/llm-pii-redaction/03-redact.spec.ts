@@ -4,7 +4,9 @@ import { createHmac } from 'node:crypto';
 import { compileDetectors, createSession } from '../../../plugins/llm-pii-redaction/redact';
 import { ibanValid, luhnValid } from '../../../plugins/llm-pii-redaction/detectors/util';
 
-const detector = compileDetectors({ categories: ['email', 'phone', 'credit_card', 'iban', 'ssn', 'ip', 'person'] });
+const detector = compileDetectors({
+  categories: ['email', 'phone', 'credit_card', 'iban', 'ssn', 'ip', 'person'],
+});
 const SECRET = 'test-secret-0123456789';
 
 describe('RedactSession: placeholder', () => {
@@ -83,7 +85,10 @@ describe('RedactSession: hash', () => {
     const s2 = createSession(detector, { default: 'hash' }, { hashSecret: SECRET + 'x' });
     const a = s1.redact('jane@example.com');
     const b = s2.redact('jane@example.com');
-    const expected = createHmac('sha256', SECRET).update('EMAIL\u0000jane@example.com').digest('hex').slice(0, 16);
+    const expected = createHmac('sha256', SECRET)
+      .update('EMAIL\u0000jane@example.com')
+      .digest('hex')
+      .slice(0, 16);
     assert.equal(a, `<EMAIL_${expected}>`);
     assert.notEqual(a, b);
     assert.equal(s1.redact('jane@example.com'), a);
@@ -91,7 +96,9 @@ describe('RedactSession: hash', () => {
 
   it('requires a secret', () => {
     assert.throws(() => createSession(detector, { default: 'hash' }), { code: 'CONFIG_INVALID' });
-    assert.throws(() => createSession(detector, { default: 'hash' }, { hashSecret: 'short' }), { code: 'CONFIG_INVALID' });
+    assert.throws(() => createSession(detector, { default: 'hash' }, { hashSecret: 'short' }), {
+      code: 'CONFIG_INVALID',
+    });
   });
 });
 
@@ -104,6 +111,8 @@ describe('RedactSession: block', () => {
   });
 
   it('rejects unknown actions', () => {
-    assert.throws(() => createSession(detector, { default: 'explode' as 'block' }), { code: 'CONFIG_INVALID' });
+    assert.throws(() => createSession(detector, { default: 'explode' as 'block' }), {
+      code: 'CONFIG_INVALID',
+    });
   });
 });

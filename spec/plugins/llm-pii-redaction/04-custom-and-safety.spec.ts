@@ -6,7 +6,10 @@ import { unsafeReason } from '../../../plugins/llm-pii-redaction/detectors/custo
 
 describe('custom patterns', () => {
   it('detects with the upper-cased name as label', () => {
-    const d = compileDetectors({ categories: ['custom'], customPatterns: [{ name: 'employee-id', regex: 'EMP-\\d{6}' }] });
+    const d = compileDetectors({
+      categories: ['custom'],
+      customPatterns: [{ name: 'employee-id', regex: 'EMP-\\d{6}' }],
+    });
     const text = 'ticket for EMP-123456 today';
     const dets = d.detect(text);
     assert.equal(dets.length, 1);
@@ -35,12 +38,24 @@ describe('custom patterns', () => {
     };
     assert.throws(() => t([{ name: 'x', regex: '([a-z' }]), { code: 'CONFIG_INVALID' });
     assert.throws(() => t([{ name: 'x', regex: 'a*' }]), { code: 'CONFIG_INVALID' });
-    assert.throws(() => t([{ name: 'x', regex: 'a' }, { name: 'X', regex: 'b' }]), { code: 'CONFIG_INVALID' });
+    assert.throws(
+      () =>
+        t([
+          { name: 'x', regex: 'a' },
+          { name: 'X', regex: 'b' },
+        ]),
+      { code: 'CONFIG_INVALID' },
+    );
     assert.throws(() => t([{ name: '1bad', regex: 'b' }]), { code: 'CONFIG_INVALID' });
   });
 
   it('accepts ordinary patterns', () => {
-    for (const ok of ['[A-Z]{2}\\d{6}', '(?:foo|bar)-\\d+', 'ID:\\s?\\w{4,12}', '(?<![\\w])\\d{3}(?:-\\d{2})?']) {
+    for (const ok of [
+      '[A-Z]{2}\\d{6}',
+      '(?:foo|bar)-\\d+',
+      'ID:\\s?\\w{4,12}',
+      '(?<![\\w])\\d{3}(?:-\\d{2})?',
+    ]) {
       assert.equal(unsafeReason(ok), null, ok);
     }
   });

@@ -29,5 +29,7 @@ export const TLDS: ReadonlySet<string> = new Set(`${CC} ${GENERIC}`.split(/\s+/)
 
 /** TLDs that collide with common file extensions: bare `name.<tld>` needs a www. prefix or 2+ labels. */
 export const FILE_EXT_TLDS: ReadonlySet<string> = new Set(
-  'py sh md rs pl ps cc so am as in is it me no to cs hs ml mk gz bz st pm rb sc ai do at be by id im la'.split(' '),
+  'py sh md rs pl ps cc so am as in is it me no to cs hs ml mk gz bz st pm rb sc ai do at be by id im la'.split(
+    ' ',
+  ),
 );

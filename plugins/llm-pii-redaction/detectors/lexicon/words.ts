@@ -93,7 +93,8 @@ export const TITLES =
   'senor senora signor signora sig dott don dona sheikh';
 
 /** Lower-case particles inside names (van der Berg, da Silva, bin Laden). */
-export const NAME_PARTICLES = 'van von der den de da das do dos del della di du la le ter ten al el bin ibn ben st mac';
+export const NAME_PARTICLES =
+  'van von der den de da das do dos del della di du la le ter ten al el bin ibn ben st mac';
 
 /** Words just before a name that say "a person follows" (lower case; matched as whole words). */
 export const PERSON_CUES = `
