@@ -230,9 +230,10 @@ export class TokenAccounting {
     const usage = await this.actualUsage(k, state, tap, cache, status);
     const price = this.prices.forModel(servedModel, route);
     const costMicros = usage.source === 'cache' ? 0 : this.prices.costMicros(price, usage.usage);
-    const savingsMicros =
+    const costUsd = usage.source === 'cache' ? 0 : this.prices.costUsd(price, usage.usage);
+    const savingsUsd =
       cache?.status === 'Hit' && cache.saved_usage
-        ? this.prices.costMicros(this.prices.forModel(cache.saved_model ?? servedModel, route), cache.saved_usage)
+        ? this.prices.costUsd(this.prices.forModel(cache.saved_model ?? servedModel, route), cache.saved_usage)
         : 0;
 
     const actual: Amounts = { prompt: usage.usage.prompt_tokens, completion: usage.usage.completion_tokens, costMicros };
@@ -265,8 +266,8 @@ export class TokenAccounting {
       completion_tokens: usage.usage.completion_tokens,
       cached_tokens: usage.usage.cached_tokens ?? 0,
       reasoning_tokens: usage.usage.reasoning_tokens ?? 0,
-      cost_usd: costMicros / 1e6,
-      savings_usd: savingsMicros / 1e6,
+      cost_usd: costUsd,
+      savings_usd: savingsUsd,
       cache_status: cache?.status ?? 'None',
       status,
       latency_ms: Number(ser.latencies?.request ?? 0),
