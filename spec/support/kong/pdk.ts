@@ -621,6 +621,9 @@ const IMPL: Record<string, Impl> = {
     const buf = toBuffer(b);
     if (!buf) throw new LuaError('body must be a string');
     c.st.upstream.body = buf;
+    // pdk/service/request.lua set_raw_body → ngx.req.set_body_data: later kong.request.get_raw_body
+    // calls (other plugins) read the new body.
+    (c.st.client as { body: Buffer }).body = buf;
     return null;
   },
   'kong.service.request.set_body': (c, [t, mime]) => {
