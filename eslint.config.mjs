@@ -31,6 +31,11 @@ export default tseslint.config(
     },
   },
   {
+    // Test doubles use comma expressions to mirror Kong's Lua one-liners.
+    files: ['spec/**/*.ts'],
+    rules: { '@typescript-eslint/no-unused-expressions': 'off' },
+  },
+  {
     files: ['**/*.js', '**/*.cjs', 'kong/bin/*.js'],
     languageOptions: { sourceType: 'commonjs' },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
