@@ -255,6 +255,13 @@ export class PluginServers {
     }
   }
 
+  /** Total RPC calls made to every plugin server (benchmarks count PDK round trips with it). */
+  rpcCalls(): number {
+    let n = 0;
+    for (const r of this.rpcs.values()) n += r.calls;
+    return n;
+  }
+
   private rpcFor(socket: string): RpcClient {
     let r = this.rpcs.get(socket);
     if (!r) {
