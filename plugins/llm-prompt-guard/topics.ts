@@ -3,8 +3,8 @@
  * then, when allow topics exist, a checked message must be similar to one of them).
  *
  * Topic descriptions are embedded once per plugin instance (retried on the next request if that fails).
- * A message is compared whole and, when longer than {@link WINDOW_CHARS}, also in windows of about that
- * size, because an averaged sentence vector dilutes one off-limits paragraph inside a long prompt. Deny uses
+ * A message is compared whole and, when it has several sentences, sentence by sentence, because an averaged
+ * vector dilutes one off-limits request inside a longer prompt. Deny uses
  * the best window; allow uses the whole message (one on-topic sentence must not make a long prompt allowed).
  */
 import { dot, type Embedder } from '../../lib/embeddings';
@@ -25,23 +25,26 @@ export interface TopicResult {
   similarity: number;
 }
 
-/** Split a long text into windows of about `size` characters at whitespace. */
+/**
+ * The windows of a message compared on their own besides the whole text: its sentences (split at
+ * `.`/`!`/`?`/line breaks; sentences longer than `size` are cut at whitespace). Empty for one-sentence
+ * texts. At most {@link MAX_WINDOWS_PER_MESSAGE}: the head two thirds and the tail third.
+ */
 export function windows(text: string, size = WINDOW_CHARS): string[] {
-  if (text.length <= size) return [];
   const out: string[] = [];
-  let i = 0;
-  while (i < text.length) {
-    let end = Math.min(text.length, i + size);
-    if (end < text.length) {
-      const ws = text.lastIndexOf(' ', end);
-      if (ws > i + size / 2) end = ws;
+  for (const raw of text.split(/(?<=[.!?])\s+|\n+/)) {
+    let s = raw.trim();
+    while (s.length > size) {
+      let end = s.lastIndexOf(' ', size);
+      if (end < size / 2) end = size;
+      out.push(s.slice(0, end).trim());
+      s = s.slice(end).trim();
     }
-    const w = text.slice(i, end).trim();
-    if (w) out.push(w);
-    i = end;
+    if (s.length >= 8) out.push(s);
   }
+  if (out.length <= 1) return [];
   if (out.length <= MAX_WINDOWS_PER_MESSAGE) return out;
-  // Head and tail: injected topics tend to sit at either end of pasted material.
+  // Head and tail: an off-limits request tends to sit at either end of pasted material.
   const head = Math.ceil((MAX_WINDOWS_PER_MESSAGE * 2) / 3);
   return [...out.slice(0, head), ...out.slice(out.length - (MAX_WINDOWS_PER_MESSAGE - head))];
 }
