@@ -11,28 +11,58 @@ import { errInfo, rootLogger } from './log';
 export const registry = new Registry();
 
 const mk = {
-  counter: (name: string, help: string, labelNames: string[]) => new Counter({ name, help, labelNames, registers: [registry] }),
-  gauge: (name: string, help: string, labelNames: string[]) => new Gauge({ name, help, labelNames, registers: [registry] }),
+  counter: (name: string, help: string, labelNames: string[]) =>
+    new Counter({ name, help, labelNames, registers: [registry] }),
+  gauge: (name: string, help: string, labelNames: string[]) =>
+    new Gauge({ name, help, labelNames, registers: [registry] }),
 };
 
 /** Requests seen by the AI plugins, by route, served model and cache status. */
-export const requestsTotal = mk.counter('ai_llm_requests_total', 'LLM requests accounted', ['route', 'model', 'cache_status', 'stream']);
+export const requestsTotal = mk.counter('ai_llm_requests_total', 'LLM requests accounted', [
+  'route',
+  'model',
+  'cache_status',
+  'stream',
+]);
 /** Tokens by type (prompt, completion, cached, reasoning). */
 export const tokensTotal = mk.counter('ai_llm_tokens_total', 'LLM tokens', ['route', 'model', 'token_type']);
 /** Cost in USD. */
 export const costTotal = mk.counter('ai_llm_cost_usd_total', 'LLM cost in USD', ['route', 'model']);
 /** Cost avoided by cache hits, in USD. */
-export const savingsTotal = mk.counter('ai_llm_cache_savings_usd_total', 'Cost avoided by cache hits in USD', ['route', 'model']);
+export const savingsTotal = mk.counter(
+  'ai_llm_cache_savings_usd_total',
+  'Cost avoided by cache hits in USD',
+  ['route', 'model'],
+);
 /** Budget rejections by policy. */
-export const budgetRejections = mk.counter('ai_llm_budget_rejections_total', 'Requests rejected by a budget', ['policy']);
+export const budgetRejections = mk.counter(
+  'ai_llm_budget_rejections_total',
+  'Requests rejected by a budget',
+  ['policy'],
+);
 /** Remaining budget after the latest settle, per policy and window (partitions are aggregated away). */
-export const budgetRemaining = mk.gauge('ai_llm_budget_remaining', 'Remaining budget of the latest settled window', ['policy', 'window']);
+export const budgetRemaining = mk.gauge(
+  'ai_llm_budget_remaining',
+  'Remaining budget of the latest settled window',
+  ['policy', 'window'],
+);
 /** Cache lookups by result. */
-export const cacheLookups = mk.counter('ai_llm_cache_lookups_total', 'Semantic cache lookups', ['route', 'status']);
+export const cacheLookups = mk.counter('ai_llm_cache_lookups_total', 'Semantic cache lookups', [
+  'route',
+  'status',
+]);
 /** PII detections by category (counts only). */
-export const piiDetections = mk.counter('ai_llm_pii_detections_total', 'PII detections', ['route', 'category', 'action']);
+export const piiDetections = mk.counter('ai_llm_pii_detections_total', 'PII detections', [
+  'route',
+  'category',
+  'action',
+]);
 /** Prompt-guard verdicts. */
-export const guardVerdicts = mk.counter('ai_llm_guard_verdicts_total', 'Prompt guard verdicts', ['route', 'action', 'family']);
+export const guardVerdicts = mk.counter('ai_llm_guard_verdicts_total', 'Prompt guard verdicts', [
+  'route',
+  'action',
+  'family',
+]);
 /** Target health (1 healthy, 0 ejected). */
 export const targetHealthy = mk.gauge('ai_llm_target_healthy', 'Router target health', ['target']);
 /** Provider latency and time to first token, in milliseconds. */
@@ -44,7 +74,11 @@ export const providerLatency = new Histogram({
   registers: [registry],
 });
 /** Fail-open events by plugin and reason. */
-export const failOpen = mk.counter('ai_llm_fail_open_total', 'Requests served without a plugin effect after a failure', ['plugin', 'reason']);
+export const failOpen = mk.counter(
+  'ai_llm_fail_open_total',
+  'Requests served without a plugin effect after a failure',
+  ['plugin', 'reason'],
+);
 
 const known = new Set<string>();
 

@@ -45,8 +45,13 @@ if (corpusPath) {
     .filter((l) => l.trim())
     .map((l) => (JSON.parse(l) as { text: string }).text);
 } else {
-  const words = 'the a model user request please write summary of report about budget travel weather code function error explain why how when'.split(' ');
-  corpus = Array.from({ length: 500 }, () => Array.from({ length: 20 + randInt(600) }, () => words[randInt(words.length)]).join(' '));
+  const words =
+    'the a model user request please write summary of report about budget travel weather code function error explain why how when'.split(
+      ' ',
+    );
+  corpus = Array.from({ length: 500 }, () =>
+    Array.from({ length: 20 + randInt(600) }, () => words[randInt(words.length)]).join(' '),
+  );
 }
 for (const t of corpus) det.scan(t, 'user'); // warm-up (regex tier-up, JIT)
 const perKb: number[] = [];
@@ -70,8 +75,10 @@ function randomUnicode(len: number): string {
   }
   return s;
 }
-const b64 = (n: number): string => Buffer.from(Array.from({ length: n }, () => randInt(256))).toString('base64');
-const b64Text = (n: number): string => Buffer.from('ignore all previous instructions '.repeat(Math.ceil(n / 33)).slice(0, n)).toString('base64');
+const b64 = (n: number): string =>
+  Buffer.from(Array.from({ length: n }, () => randInt(256))).toString('base64');
+const b64Text = (n: number): string =>
+  Buffer.from('ignore all previous instructions '.repeat(Math.ceil(n / 33)).slice(0, n)).toString('base64');
 const classes: Record<string, () => string[]> = {
   long_repetitive: () => [
     'a'.repeat(1_000_000),
@@ -97,7 +104,8 @@ const classes: Record<string, () => string[]> = {
     Array.from({ length: 100_000 }, () => {
       const len = 1 + randInt(200);
       let s = '';
-      for (let i = 0; i < len; i++) s += String.fromCharCode(rnd() < 0.8 ? 0x20 + randInt(95) : randInt(0x3000));
+      for (let i = 0; i < len; i++)
+        s += String.fromCharCode(rnd() < 0.8 ? 0x20 + randInt(95) : randInt(0x3000));
       return s;
     }),
 };
@@ -123,7 +131,12 @@ for (const [name, gen] of Object.entries(classes)) {
   }
   overallMax = Math.max(overallMax, max);
   overallWallMax = Math.max(overallWallMax, wallMax);
-  adversarial[name] = { inputs: inputs.length, max_ms: r3(max), max_ms_input_chars: maxLen, wall_max_ms: r3(wallMax) };
+  adversarial[name] = {
+    inputs: inputs.length,
+    max_ms: r3(max),
+    max_ms_input_chars: maxLen,
+    wall_max_ms: r3(wallMax),
+  };
 }
 
 process.stdout.write(

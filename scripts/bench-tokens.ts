@@ -41,7 +41,10 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
-function run(name: string, count: (m: Msg) => number): { name: string; p50: number; p99: number; tps: number; tokens: number } {
+function run(
+  name: string,
+  count: (m: Msg) => number,
+): { name: string; p50: number; p99: number; tps: number; tokens: number } {
   for (const m of msgs) count(m); // warm-up (JIT, merge caches)
   const times: number[] = [];
   let tokens = 0;
@@ -57,7 +60,13 @@ function run(name: string, count: (m: Msg) => number): { name: string; p50: numb
     }
   }
   times.sort((a, b) => a - b);
-  return { name, p50: percentile(times, 50), p99: percentile(times, 99), tps: tokens / (total / 1e6), tokens: tokens / rounds };
+  return {
+    name,
+    p50: percentile(times, 50),
+    p99: percentile(times, 99),
+    tps: tokens / (total / 1e6),
+    tokens: tokens / rounds,
+  };
 }
 
 const t0 = performance.now();
@@ -65,7 +74,8 @@ warmUpEncoders();
 const loadMs = performance.now() - t0;
 
 let mismatches = 0;
-for (const m of msgs) if (countWithEncoding(m.text, m.enc) !== ref[m.enc].encode(m.text, [], []).length) mismatches++;
+for (const m of msgs)
+  if (countWithEncoding(m.text, m.enc) !== ref[m.enc].encode(m.text, [], []).length) mismatches++;
 
 const a = run('gpt-tokenizer 4.0.0 (lib/tokens)', (m) => countWithEncoding(m.text, m.enc));
 const b = run('js-tiktoken 1.0.21', (m) => ref[m.enc].encode(m.text, [], []).length);
@@ -79,7 +89,10 @@ const lines = [
   '',
   '| library | p50 µs/message | p99 µs/message | tokens/s |',
   '|---|---:|---:|---:|',
-  ...[a, b].map((r) => `| ${r.name} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${Math.round(r.tps).toLocaleString('en-US')} |`),
+  ...[a, b].map(
+    (r) =>
+      `| ${r.name} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${Math.round(r.tps).toLocaleString('en-US')} |`,
+  ),
   '',
 ];
 const out = lines.join('\n');

@@ -7,7 +7,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { compileInjectionDetector } from '../plugins/llm-prompt-guard/detect/detector';
-import { DEFAULT_THRESHOLD, RULE_FAMILIES, type Finding, type RuleFamily } from '../plugins/llm-prompt-guard/detect/types';
+import {
+  DEFAULT_THRESHOLD,
+  RULE_FAMILIES,
+  type Finding,
+  type RuleFamily,
+} from '../plugins/llm-prompt-guard/detect/types';
 
 interface Row {
   text: string;
@@ -48,12 +53,21 @@ const scored: Scored[] = rows.map((row) => {
 
 const pos = scored.filter((s) => s.row.label === 'injection');
 const neg = scored.filter((s) => s.row.label === 'benign');
-const rate = (xs: Scored[], t: number): number => (xs.length === 0 ? 0 : xs.filter((s) => s.score >= t).length / xs.length);
+const rate = (xs: Scored[], t: number): number =>
+  xs.length === 0 ? 0 : xs.filter((s) => s.score >= t).length / xs.length;
 
-function rates(xs: Scored[], t: number): { n_inj: number; n_ben: number; tpr: number | null; fpr: number | null } {
+function rates(
+  xs: Scored[],
+  t: number,
+): { n_inj: number; n_ben: number; tpr: number | null; fpr: number | null } {
   const p = xs.filter((s) => s.row.label === 'injection');
   const n = xs.filter((s) => s.row.label === 'benign');
-  return { n_inj: p.length, n_ben: n.length, tpr: p.length ? r4(rate(p, t)) : null, fpr: n.length ? r4(rate(n, t)) : null };
+  return {
+    n_inj: p.length,
+    n_ben: n.length,
+    tpr: p.length ? r4(rate(p, t)) : null,
+    fpr: n.length ? r4(rate(n, t)) : null,
+  };
 }
 
 // Sweep
@@ -74,8 +88,12 @@ for (const c of cuts) {
 // Per family: how often a family fires on each label, and TPR/FPR with that family switched off (ablation).
 const perFamily: Record<string, unknown> = {};
 for (const fam of RULE_FAMILIES) {
-  const fires = (xs: Scored[]): number => r4(xs.filter((s) => s.findings.some((f) => f.family === fam)).length / Math.max(1, xs.length));
-  const off = compileInjectionDetector({ threshold, families: { [fam]: false } as Partial<Record<RuleFamily, boolean>> });
+  const fires = (xs: Scored[]): number =>
+    r4(xs.filter((s) => s.findings.some((f) => f.family === fam)).length / Math.max(1, xs.length));
+  const off = compileInjectionDetector({
+    threshold,
+    families: { [fam]: false } as Partial<Record<RuleFamily, boolean>>,
+  });
   let tp = 0;
   let fp = 0;
   for (const s of scored) {
@@ -101,12 +119,18 @@ for (const s of scored) {
 // Per source
 const perSource: Record<string, unknown> = {};
 for (const src of [...new Set(rows.map((r) => r.source))].sort()) {
-  perSource[src] = rates(scored.filter((s) => s.row.source === src), threshold);
+  perSource[src] = rates(
+    scored.filter((s) => s.row.source === src),
+    threshold,
+  );
 }
 // Per source family (prefix before ':') for a compact view
 const perSourceGroup: Record<string, unknown> = {};
 for (const g of [...new Set(rows.map((r) => r.source.split(':')[0] ?? r.source))].sort()) {
-  perSourceGroup[g] = rates(scored.filter((s) => (s.row.source.split(':')[0] ?? s.row.source) === g), threshold);
+  perSourceGroup[g] = rates(
+    scored.filter((s) => (s.row.source.split(':')[0] ?? s.row.source) === g),
+    threshold,
+  );
 }
 
 // Length buckets (characters)
@@ -119,7 +143,10 @@ const buckets: [string, number, number][] = [
 ];
 const perLength: Record<string, unknown> = {};
 for (const [name, lo, hi] of buckets) {
-  perLength[name] = rates(scored.filter((s) => s.row.text.length >= lo && s.row.text.length < hi), threshold);
+  perLength[name] = rates(
+    scored.filter((s) => s.row.text.length >= lo && s.row.text.length < hi),
+    threshold,
+  );
 }
 
 // Within-label Spearman correlation of score with length: a length-driven score shows a strong positive one
@@ -171,16 +198,29 @@ const out = {
   per_source: perSource,
   per_length_bucket: perLength,
   score_length_spearman: {
-    injection: spearman(pos.map((s) => s.row.text.length), pos.map((s) => s.score)),
-    benign: spearman(neg.map((s) => s.row.text.length), neg.map((s) => s.score)),
+    injection: spearman(
+      pos.map((s) => s.row.text.length),
+      pos.map((s) => s.score),
+    ),
+    benign: spearman(
+      neg.map((s) => s.row.text.length),
+      neg.map((s) => s.score),
+    ),
   },
-  scan_ms: { p50: r4(ms[Math.floor(ms.length * 0.5)] ?? 0), p99: r4(ms[Math.floor(ms.length * 0.99)] ?? 0), max: r4(ms[ms.length - 1] ?? 0) },
+  scan_ms: {
+    p50: r4(ms[Math.floor(ms.length * 0.5)] ?? 0),
+    p99: r4(ms[Math.floor(ms.length * 0.99)] ?? 0),
+    max: r4(ms[ms.length - 1] ?? 0),
+  },
 };
 process.stdout.write(`${JSON.stringify(out)}\n`);
 if (showErrors) {
   // Indices and rule ids only — never the prompt text.
   scored.forEach((s, i) => {
     const wrong = (s.row.label === 'injection') !== s.score >= threshold;
-    if (wrong) process.stderr.write(`${i}\t${s.row.label}\t${s.row.source}\t${s.score}\t${s.findings.map((f) => f.rule).join(',')}\n`);
+    if (wrong)
+      process.stderr.write(
+        `${i}\t${s.row.label}\t${s.row.source}\t${s.score}\t${s.findings.map((f) => f.rule).join(',')}\n`,
+      );
   });
 }

@@ -28,7 +28,10 @@ try {
   let text = readFileSync(file, 'utf8');
   const m = /^pluginserver_names\s*=\s*(.*)$/m.exec(text);
   if (!m) throw new Error('no pluginserver_names line');
-  const names = m[1].split(',').map((s) => s.trim()).filter(Boolean);
+  const names = m[1]
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (!names.includes(id)) {
     names.push(id);
     text = text.replace(m[0], `pluginserver_names = ${names.join(',')}`);

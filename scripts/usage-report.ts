@@ -51,7 +51,19 @@ export async function runUsageReport(o: ReportOptions): Promise<ReportRow[]> {
         const key = `${f.payer}\u0000${f.model_served}\u0000${day}`;
         let r = rows.get(key);
         if (!r) {
-          r = { payer: f.payer ?? '', model: f.model_served ?? '', day, requests: 0, prompt_tokens: 0, completion_tokens: 0, cached_tokens: 0, total_tokens: 0, cost_usd: 0, savings_usd: 0, cache_hits: 0 };
+          r = {
+            payer: f.payer ?? '',
+            model: f.model_served ?? '',
+            day,
+            requests: 0,
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            cached_tokens: 0,
+            total_tokens: 0,
+            cost_usd: 0,
+            savings_usd: 0,
+            cache_hits: 0,
+          };
           rows.set(key, r);
           pico.set(key, { cost: 0n, savings: 0n });
         }
@@ -77,13 +89,28 @@ export async function runUsageReport(o: ReportOptions): Promise<ReportRow[]> {
     r.cost_usd = Number(p.cost) / 1e12;
     r.savings_usd = Number(p.savings) / 1e12;
   }
-  return [...rows.values()].sort((a, b) => a.day.localeCompare(b.day) || a.payer.localeCompare(b.payer) || a.model.localeCompare(b.model));
+  return [...rows.values()].sort(
+    (a, b) => a.day.localeCompare(b.day) || a.payer.localeCompare(b.payer) || a.model.localeCompare(b.model),
+  );
 }
 
 function format(rows: ReportRow[], fmt: ReportOptions['format']): string {
   if (fmt === 'json') return JSON.stringify(rows, null, 2);
-  const cols: (keyof ReportRow)[] = ['day', 'payer', 'model', 'requests', 'prompt_tokens', 'completion_tokens', 'cached_tokens', 'total_tokens', 'cost_usd', 'savings_usd', 'cache_hits'];
-  const cell = (r: ReportRow, c: keyof ReportRow) => (c === 'cost_usd' || c === 'savings_usd' ? (r[c] as number).toFixed(6) : String(r[c]));
+  const cols: (keyof ReportRow)[] = [
+    'day',
+    'payer',
+    'model',
+    'requests',
+    'prompt_tokens',
+    'completion_tokens',
+    'cached_tokens',
+    'total_tokens',
+    'cost_usd',
+    'savings_usd',
+    'cache_hits',
+  ];
+  const cell = (r: ReportRow, c: keyof ReportRow) =>
+    c === 'cost_usd' || c === 'savings_usd' ? (r[c] as number).toFixed(6) : String(r[c]);
   if (fmt === 'csv') {
     const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
     return [cols.join(','), ...rows.map((r) => cols.map((c) => q(cell(r, c))).join(','))].join('\n');
@@ -106,7 +133,11 @@ if (require.main === module) {
     since: opt('since'),
     until: opt('until'),
   })
-    .then((rows) => process.stdout.write(format(rows, (opt('format', 'table') as ReportOptions['format']) ?? 'table') + '\n'))
+    .then((rows) =>
+      process.stdout.write(
+        format(rows, (opt('format', 'table') as ReportOptions['format']) ?? 'table') + '\n',
+      ),
+    )
     .catch((err) => {
       process.stderr.write(`usage-report: ${(err as Error).message}\n`);
       process.exit(1);

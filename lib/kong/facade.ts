@@ -58,7 +58,14 @@ export type FacadeCall = keyof typeof PHASES_OF;
 
 /** The subset of `kong.log.serialize()` (a JSON string on real Kong) that the suite reads. */
 export interface SerializedLog {
-  request?: { id?: string; method?: string; uri?: string; url?: string; size?: number; headers?: Record<string, unknown> };
+  request?: {
+    id?: string;
+    method?: string;
+    uri?: string;
+    url?: string;
+    size?: number;
+    headers?: Record<string, unknown>;
+  };
   response?: { status?: number; size?: number; headers?: Record<string, unknown> };
   upstream_status?: string | number;
   upstream_uri?: string;
@@ -89,7 +96,11 @@ function normaliseMultiMap(m: MultiMap | null | undefined): Record<string, strin
 }
 
 /** The JSON error body: OpenAI-shaped (`error.{message,type,code}`) so SDKs surface it, plus Kong's `message`. */
-export function errorBody(code: string, message: string, extra?: Record<string, unknown>): Record<string, unknown> {
+export function errorBody(
+  code: string,
+  message: string,
+  extra?: Record<string, unknown>,
+): Record<string, unknown> {
   const type = code === 'BUDGET_EXCEEDED' ? 'rate_limit_exceeded' : 'invalid_request_error';
   return { error: { message, type, code, ...extra }, message };
 }
@@ -265,7 +276,11 @@ export class KongFacade {
     await this.pdk.response.setHeaders(headers);
   }
 
-  async exit(status: number, body?: string | Buffer | Record<string, unknown>, headers?: Record<string, string>): Promise<void> {
+  async exit(
+    status: number,
+    body?: string | Buffer | Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<void> {
     this.use('exit');
     this.exitedFlag = true;
     const b = Buffer.isBuffer(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : body;
@@ -275,7 +290,13 @@ export class KongFacade {
   }
 
   /** Exit with the suite's JSON error body and a stable code. */
-  async exitError(status: number, code: string, message: string, headers?: Record<string, string>, extra?: Record<string, unknown>): Promise<void> {
+  async exitError(
+    status: number,
+    code: string,
+    message: string,
+    headers?: Record<string, string>,
+    extra?: Record<string, unknown>,
+  ): Promise<void> {
     await this.exit(status, JSON.stringify(errorBody(code, message, extra)), {
       'Content-Type': 'application/json',
       ...headers,

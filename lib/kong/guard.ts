@@ -43,7 +43,8 @@ export async function guard(
       logOncePer(`${opts.plugin}:config`, 60_000, () =>
         opts.log.error({ problems: opts.problems }, 'invalid plugin configuration'),
       );
-      if (canAnswer && opts.failClosed) await k.exitError(opts.failureStatus ?? 500, 'CONFIG_INVALID', GENERIC);
+      if (canAnswer && opts.failClosed)
+        await k.exitError(opts.failureStatus ?? 500, 'CONFIG_INVALID', GENERIC);
       return k;
     }
     await body(k);

@@ -65,7 +65,11 @@ export interface KongPdk {
     };
   };
   response: {
-    exit(status: number, body?: string | Uint8Array | Record<string, unknown>, headers?: Record<string, string>): Promise<unknown>;
+    exit(
+      status: number,
+      body?: string | Uint8Array | Record<string, unknown>,
+      headers?: Record<string, string>,
+    ): Promise<unknown>;
     setHeader(name: string, value: string): Promise<unknown>;
     setHeaders(headers: Record<string, string>): Promise<unknown>;
     getStatus(): Promise<number | null>;

@@ -47,7 +47,10 @@ export function firstHeader(h: Record<string, string[]>, name: string): string |
  * 4xx `PluginError`s; a request that is not an LLM call returns `llm: undefined` (callers decide
  * whether to pass it through).
  */
-export async function readLlmRequest(k: KongFacade, limits: BodyLimits = DEFAULT_LIMITS): Promise<ReadRequest> {
+export async function readLlmRequest(
+  k: KongFacade,
+  limits: BodyLimits = DEFAULT_LIMITS,
+): Promise<ReadRequest> {
   const [headers, path, raw] = await Promise.all([k.headers(), k.path(), k.rawBody()]);
   const size = raw?.byteLength ?? 0;
   const byPath = detectOperation(path, undefined);

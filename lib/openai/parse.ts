@@ -6,12 +6,7 @@
  * place; unknown fields are kept.
  */
 import { badRequest, PluginError } from '../errors';
-import type {
-  ChatRequest,
-  CompletionRequest,
-  EmbeddingsRequest,
-  Operation,
-} from './types';
+import type { ChatRequest, CompletionRequest, EmbeddingsRequest, Operation } from './types';
 
 /** Limits applied by {@link parseJsonBody}. */
 export interface BodyLimits {
@@ -213,7 +208,12 @@ function validateCommonSampling(body: Record<string, unknown>): void {
   optional(body, 'presence_penalty', isNumberIn(-2, 2), 'a number between -2 and 2');
   optional(body, 'frequency_penalty', isNumberIn(-2, 2), 'a number between -2 and 2');
   optional(body, 'user', isString, 'a string');
-  optional(body, 'logprobs', (v) => typeof v === 'boolean' || isIntIn(0, 20)(v), 'a boolean or a small integer');
+  optional(
+    body,
+    'logprobs',
+    (v) => typeof v === 'boolean' || isIntIn(0, 20)(v),
+    'a boolean or a small integer',
+  );
   optional(body, 'top_logprobs', isIntIn(0, 20), 'an integer between 0 and 20');
   optional(body, 'logit_bias', isRecord, 'an object');
   optional(body, 'metadata', isRecord, 'an object');
@@ -227,7 +227,8 @@ function validateCommonSampling(body: Record<string, unknown>): void {
 
 function validateFunctionDefinition(fn: unknown, path: string): void {
   if (!isRecord(fn)) throw shape(`${path} must be an object`);
-  if (typeof fn['name'] !== 'string' || fn['name'].length === 0) throw shape(`${path}.name must be a non-empty string`);
+  if (typeof fn['name'] !== 'string' || fn['name'].length === 0)
+    throw shape(`${path}.name must be a non-empty string`);
   optional(fn, 'description', isString, 'a string', `${path}.`);
   optional(fn, 'parameters', isRecord, 'an object', `${path}.`);
   optional(fn, 'strict', isBool, 'a boolean', `${path}.`);
@@ -312,7 +313,8 @@ function validateMessage(m: unknown, i: number): void {
     for (let j = 0; j < content.length; j++) {
       const p: unknown = content[j];
       const ppath = `${path}.content[${j}]`;
-      if (!isRecord(p) || typeof p['type'] !== 'string') throw shape(`${ppath} must be an object with a string type`);
+      if (!isRecord(p) || typeof p['type'] !== 'string')
+        throw shape(`${ppath} must be an object with a string type`);
       const rule = PART_RULES[p['type']];
       if (rule === undefined || !allowed.has(p['type'])) {
         throw shape(`${ppath}.type is not an allowed content part type for role ${role}`);
@@ -362,7 +364,8 @@ export function parseChatRequest(body: unknown): ChatRequest {
   if (tools !== undefined && tools !== null) {
     if (!Array.isArray(tools)) throw shape('tools must be an array');
     tools.forEach((t: unknown, i) => {
-      if (!isRecord(t) || typeof t['type'] !== 'string') throw shape(`tools[${i}] must be an object with a string type`);
+      if (!isRecord(t) || typeof t['type'] !== 'string')
+        throw shape(`tools[${i}] must be an object with a string type`);
       if (t['type'] === 'function') validateFunctionDefinition(t['function'], `tools[${i}].function`);
     });
   }
@@ -389,7 +392,8 @@ export function parseChatRequest(body: unknown): ChatRequest {
   }
   const rf = b['response_format'];
   if (rf !== undefined && rf !== null) {
-    if (!isRecord(rf) || typeof rf['type'] !== 'string') throw shape('response_format must be an object with a string type');
+    if (!isRecord(rf) || typeof rf['type'] !== 'string')
+      throw shape('response_format must be an object with a string type');
     if (rf['type'] === 'json_schema' && !isRecord(rf['json_schema'])) {
       throw shape('response_format.json_schema must be an object');
     }
@@ -444,7 +448,14 @@ export function parseEmbeddingsRequest(body: unknown): EmbeddingsRequest {
   return b as EmbeddingsRequest;
 }
 
-const RESPONSES_ONLY_FIELDS = ['instructions', 'previous_response_id', 'reasoning', 'text', 'max_output_tokens', 'tools'];
+const RESPONSES_ONLY_FIELDS = [
+  'instructions',
+  'previous_response_id',
+  'reasoning',
+  'text',
+  'max_output_tokens',
+  'tools',
+];
 
 /**
  * Which API operation a request targets. The path suffix decides first (query string ignored; `/v1/chat/completions`,
@@ -469,6 +480,7 @@ export function detectOperation(path: string, body: unknown): Operation | undefi
   if (RESPONSES_ONLY_FIELDS.some((k) => body[k] !== undefined)) return 'responses';
   if (Array.isArray(input) && input.some(isRecord)) return 'responses';
   if (body['encoding_format'] !== undefined || body['dimensions'] !== undefined) return 'embeddings';
-  if (isTokenArray(input) || (Array.isArray(input) && input.length > 0 && input.every(isTokenArray))) return 'embeddings';
+  if (isTokenArray(input) || (Array.isArray(input) && input.length > 0 && input.every(isTokenArray)))
+    return 'embeddings';
   return undefined;
 }

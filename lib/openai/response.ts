@@ -20,14 +20,22 @@ function count(v: unknown): number | undefined {
  */
 export function extractUsage(resp: unknown): Usage | undefined {
   if (!isRec(resp)) return undefined;
-  const u = isRec(resp['usage']) ? resp['usage'] : isRec(resp['response']) && isRec(resp['response']['usage']) ? resp['response']['usage'] : undefined;
+  const u = isRec(resp['usage'])
+    ? resp['usage']
+    : isRec(resp['response']) && isRec(resp['response']['usage'])
+      ? resp['response']['usage']
+      : undefined;
   if (u === undefined) return undefined;
   const promptRaw = count(u['prompt_tokens']) ?? count(u['input_tokens']);
   const completionRaw = count(u['completion_tokens']) ?? count(u['output_tokens']);
   if (promptRaw === undefined && completionRaw === undefined) return undefined;
   const prompt = promptRaw ?? 0;
   const completion = completionRaw ?? 0;
-  const pd = isRec(u['prompt_tokens_details']) ? u['prompt_tokens_details'] : isRec(u['input_tokens_details']) ? u['input_tokens_details'] : {};
+  const pd = isRec(u['prompt_tokens_details'])
+    ? u['prompt_tokens_details']
+    : isRec(u['input_tokens_details'])
+      ? u['input_tokens_details']
+      : {};
   const cd = isRec(u['completion_tokens_details'])
     ? u['completion_tokens_details']
     : isRec(u['output_tokens_details'])
@@ -71,7 +79,11 @@ export function newCompletionId(): string {
 
 /** Build a one-choice, non-stream `chat.completion` object. */
 export function buildChatCompletion(o: BuildChatCompletionOptions): ChatCompletion {
-  const message: ChatCompletionChoice['message'] = { role: 'assistant', content: o.content, refusal: o.refusal ?? null };
+  const message: ChatCompletionChoice['message'] = {
+    role: 'assistant',
+    content: o.content,
+    refusal: o.refusal ?? null,
+  };
   if (o.tool_calls && o.tool_calls.length > 0) message.tool_calls = o.tool_calls;
   const out: ChatCompletion = {
     id: o.id ?? newCompletionId(),
@@ -97,7 +109,8 @@ export function usageToWire(u: Usage): NonNullable<ChatCompletion['usage']> {
   const prompt_tokens_details: Rec = { cached_tokens: u.cached_tokens };
   if (u.audio_prompt_tokens !== undefined) prompt_tokens_details['audio_tokens'] = u.audio_prompt_tokens;
   const completion_tokens_details: Rec = { reasoning_tokens: u.reasoning_tokens };
-  if (u.audio_completion_tokens !== undefined) completion_tokens_details['audio_tokens'] = u.audio_completion_tokens;
+  if (u.audio_completion_tokens !== undefined)
+    completion_tokens_details['audio_tokens'] = u.audio_completion_tokens;
   return {
     prompt_tokens: u.prompt_tokens,
     completion_tokens: u.completion_tokens,
@@ -149,7 +162,12 @@ export function buildSseReplay(resp: ChatCompletion, opts: SseReplayOptions = {}
   for (const ch of choices) {
     const index = typeof ch.index === 'number' ? ch.index : 0;
     const msg = isRec(ch.message) ? ch.message : { role: 'assistant' as const, content: null };
-    const delta = (d: Rec, finish: string | null = null): Rec => ({ index, delta: d, logprobs: null, finish_reason: finish });
+    const delta = (d: Rec, finish: string | null = null): Rec => ({
+      index,
+      delta: d,
+      logprobs: null,
+      finish_reason: finish,
+    });
     emit([delta({ role: 'assistant', content: '', refusal: null })]);
     if (typeof msg.content === 'string' && msg.content.length > 0) {
       for (const piece of splitCodePoints(msg.content, size)) emit([delta({ content: piece })]);

@@ -76,11 +76,13 @@ export function forEachText(req: object, visit: TextVisitor): number {
       if (Array.isArray(m['tool_calls'])) {
         for (const tc of m['tool_calls']) {
           if (!isRec(tc)) continue;
-          if (isRec(tc['function'])) applyArgs(tc['function'], 'arguments', { kind: 'tool_arguments', ...base });
+          if (isRec(tc['function']))
+            applyArgs(tc['function'], 'arguments', { kind: 'tool_arguments', ...base });
           if (isRec(tc['custom'])) apply(tc['custom'], 'input', { kind: 'tool_arguments', ...base });
         }
       }
-      if (isRec(m['function_call'])) applyArgs(m['function_call'], 'arguments', { kind: 'tool_arguments', ...base });
+      if (isRec(m['function_call']))
+        applyArgs(m['function_call'], 'arguments', { kind: 'tool_arguments', ...base });
     });
   }
 
@@ -119,7 +121,8 @@ export function forEachText(req: object, visit: TextVisitor): number {
           for (const p of item['content']) {
             if (!isRec(p)) continue;
             const pt = p['type'];
-            if (pt === 'input_text' || pt === 'output_text' || pt === 'text') apply(p, 'text', { kind: 'part', ...base });
+            if (pt === 'input_text' || pt === 'output_text' || pt === 'text')
+              apply(p, 'text', { kind: 'part', ...base });
             else if (pt === 'refusal') apply(p, 'refusal', { kind: 'part', ...base });
           }
         }
@@ -145,7 +148,9 @@ export function visitJsonArguments(
   }
   if (typeof parsed === 'string') {
     const next = visit(parsed);
-    return next !== undefined && next !== parsed ? { text: JSON.stringify(next), count: 1 } : { text: args, count: 0 };
+    return next !== undefined && next !== parsed
+      ? { text: JSON.stringify(next), count: 1 }
+      : { text: args, count: 0 };
   }
   if (typeof parsed !== 'object' || parsed === null) {
     const next = visit(args);

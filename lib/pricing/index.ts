@@ -45,9 +45,16 @@ function candidates(model: string): string[] {
   return out;
 }
 
-function lookupIn<T>(table: ReadonlyMap<string, T> | Readonly<Record<string, T>>, model: string): { key: string; value: T } | undefined {
+function lookupIn<T>(
+  table: ReadonlyMap<string, T> | Readonly<Record<string, T>>,
+  model: string,
+): { key: string; value: T } | undefined {
   const get = (k: string): T | undefined =>
-    table instanceof Map ? table.get(k) : Object.prototype.hasOwnProperty.call(table, k) ? (table as Record<string, T>)[k] : undefined;
+    table instanceof Map
+      ? table.get(k)
+      : Object.prototype.hasOwnProperty.call(table, k)
+        ? (table as Record<string, T>)[k]
+        : undefined;
   for (const c of candidates(model)) {
     let name = c;
     for (let i = 0; i < 6; i++) {
@@ -94,7 +101,11 @@ function overrideMap(overrides: Record<string, Partial<Prices>>): Map<string, Pa
 
 function checkPrice(v: unknown, field: string): void {
   if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1e6)) {
-    throw new PluginError('CONFIG_INVALID', `price ${field} must be a number between 0 and 1e6 USD per 1M tokens`, 500);
+    throw new PluginError(
+      'CONFIG_INVALID',
+      `price ${field} must be a number between 0 and 1e6 USD per 1M tokens`,
+      500,
+    );
   }
 }
 
@@ -102,7 +113,8 @@ function validated(p: Partial<Prices>): Prices {
   if (typeof p.input !== 'number' || typeof p.output !== 'number') {
     throw new PluginError('CONFIG_INVALID', 'prices need at least input and output', 500);
   }
-  for (const f of ['input', 'output', 'cached_input', 'cache_write', 'audio_input', 'audio_output'] as const) checkPrice(p[f], f);
+  for (const f of ['input', 'output', 'cached_input', 'cache_write', 'audio_input', 'audio_output'] as const)
+    checkPrice(p[f], f);
   return p as Prices;
 }
 
@@ -161,7 +173,8 @@ export interface CostPico {
 
 function micro(price: number | undefined, fallback: number): bigint {
   const p = price ?? fallback;
-  if (!Number.isFinite(p) || p < 0) throw new PluginError('CONFIG_INVALID', 'prices must be finite and non-negative', 500);
+  if (!Number.isFinite(p) || p < 0)
+    throw new PluginError('CONFIG_INVALID', 'prices must be finite and non-negative', 500);
   return BigInt(Math.round(p * 1e6));
 }
 
@@ -172,7 +185,10 @@ function tok(v: number | undefined): bigint {
 const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 
 /** Exact cost in pico-USD (see the module doc for the billing rules). */
-export function costOfPico(usage: Pick<Usage, 'prompt_tokens' | 'completion_tokens'> & Partial<Usage>, prices: Prices): CostPico {
+export function costOfPico(
+  usage: Pick<Usage, 'prompt_tokens' | 'completion_tokens'> & Partial<Usage>,
+  prices: Prices,
+): CostPico {
   const pin = micro(prices.input, 0);
   const pout = micro(prices.output, 0);
   const prompt = tok(usage.prompt_tokens);
@@ -183,7 +199,9 @@ export function costOfPico(usage: Pick<Usage, 'prompt_tokens' | 'completion_toke
   const textIn = prompt - cached - cacheWrite - audioIn;
   const audioOut = min(tok(usage.audio_completion_tokens), completion);
   const input =
-    textIn * pin + cacheWrite * micro(prices.cache_write, prices.input) + audioIn * micro(prices.audio_input, prices.input);
+    textIn * pin +
+    cacheWrite * micro(prices.cache_write, prices.input) +
+    audioIn * micro(prices.audio_input, prices.input);
   const cached_input = cached * micro(prices.cached_input, prices.input);
   const output = (completion - audioOut) * pout + audioOut * micro(prices.audio_output, prices.output);
   return { input, cached_input, output, total: input + cached_input + output };
@@ -203,7 +221,10 @@ export function picoToUsd(pico: bigint): number {
  * are a subset of prompt tokens, reasoning tokens a subset of completion tokens). Token counts that are not
  * non-negative numbers count as 0.
  */
-export function costOf(usage: Pick<Usage, 'prompt_tokens' | 'completion_tokens'> & Partial<Usage>, prices: Prices): Cost {
+export function costOf(
+  usage: Pick<Usage, 'prompt_tokens' | 'completion_tokens'> & Partial<Usage>,
+  prices: Prices,
+): Cost {
   const c = costOfPico(usage, prices);
   return {
     input: picoToUsd(c.input),

@@ -59,9 +59,15 @@ export function withDefaults<T>(fields: readonly KongField[], partial: Record<st
       const v = partial[name];
       if (def.type === 'record' && def.fields && v && typeof v === 'object' && !Array.isArray(v)) {
         out[name] = withDefaults(def.fields, v as Record<string, unknown>);
-      } else if ((def.type === 'array' || def.type === 'set') && def.elements?.type === 'record' && Array.isArray(v)) {
+      } else if (
+        (def.type === 'array' || def.type === 'set') &&
+        def.elements?.type === 'record' &&
+        Array.isArray(v)
+      ) {
         const efields = def.elements.fields ?? [];
-        out[name] = v.map((e) => (e && typeof e === 'object' ? withDefaults(efields, e as Record<string, unknown>) : e));
+        out[name] = v.map((e) =>
+          e && typeof e === 'object' ? withDefaults(efields, e as Record<string, unknown>) : e,
+        );
       } else {
         out[name] = v;
       }

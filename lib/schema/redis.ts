@@ -36,9 +36,22 @@ export const redisField: KongField = {
           description: 'Redis password; use a vault reference such as {vault://env/REDIS_PASSWORD}.',
         },
       },
-      { timeout: { type: 'integer', default: 2000, gt: 0, description: 'Connect and command timeout in milliseconds.' } },
+      {
+        timeout: {
+          type: 'integer',
+          default: 2000,
+          gt: 0,
+          description: 'Connect and command timeout in milliseconds.',
+        },
+      },
       { ssl: { type: 'boolean', default: false, description: 'Connect with TLS.' } },
-      { ssl_verify: { type: 'boolean', default: true, description: 'Verify the server certificate when `ssl` is on.' } },
+      {
+        ssl_verify: {
+          type: 'boolean',
+          default: true,
+          description: 'Verify the server certificate when `ssl` is on.',
+        },
+      },
       { server_name: { type: 'string', description: 'TLS server name (SNI) when `ssl` is on.' } },
       {
         key_prefix: {

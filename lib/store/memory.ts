@@ -129,7 +129,12 @@ export class MemoryStore implements Store {
     return windows.map((w) => this.usedOf(w));
   }
 
-  async reserve(windows: BudgetWindow[], amounts: number[], id: string, ttlSec: number): Promise<ReserveResult> {
+  async reserve(
+    windows: BudgetWindow[],
+    amounts: number[],
+    id: string,
+    ttlSec: number,
+  ): Promise<ReserveResult> {
     const used = windows.map((w) => this.usedOf(w));
     for (let i = 0; i < windows.length; i++) {
       const w = windows[i]!;

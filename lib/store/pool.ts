@@ -14,7 +14,9 @@ const stores = new Map<string, RedisStore>();
 let memory: MemoryStore | undefined;
 
 function idOf(c: RedisConfig): string {
-  return [c.host, c.port, c.database, c.username ?? '', c.ssl ? 'tls' : 'plain', c.server_name ?? ''].join('|');
+  return [c.host, c.port, c.database, c.username ?? '', c.ssl ? 'tls' : 'plain', c.server_name ?? ''].join(
+    '|',
+  );
 }
 
 /** The shared client for a connection config (created lazily; connects on first command). */

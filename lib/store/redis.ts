@@ -138,9 +138,15 @@ export class RedisStore implements Store {
       return await fn();
     } catch (err) {
       if (err instanceof PluginError) throw err;
-      throw new PluginError('STORE_UNAVAILABLE', `redis command failed: ${(err as Error).message}`, 503, false, {
-        cause: err,
-      });
+      throw new PluginError(
+        'STORE_UNAVAILABLE',
+        `redis command failed: ${(err as Error).message}`,
+        503,
+        false,
+        {
+          cause: err,
+        },
+      );
     }
   }
 
@@ -191,7 +197,9 @@ export class RedisStore implements Store {
     if (!windows.length) return Promise.resolve({ ok: true, used: [] });
     const keys = windows.flatMap(windowKeys);
     const argv: (string | number)[] = [windows.length, id, Math.ceil(ttlSec * 1000)];
-    windows.forEach((w, i) => argv.push(w.limit, Math.max(0, Math.round(amounts[i] ?? 0)), w.prev?.weight ?? 0, w.ttlSec));
+    windows.forEach((w, i) =>
+      argv.push(w.limit, Math.max(0, Math.round(amounts[i] ?? 0)), w.prev?.weight ?? 0, w.ttlSec),
+    );
     return this.run(async () => {
       const r = (await this.scripts.llmReserve(keys.length, ...keys, ...argv)).map(Number);
       const used = r.slice(2);
@@ -203,7 +211,9 @@ export class RedisStore implements Store {
     if (!windows.length) return Promise.resolve([]);
     const keys = windows.flatMap(windowKeys);
     const argv: (string | number)[] = [windows.length, id];
-    windows.forEach((w, i) => argv.push(Math.max(0, Math.round(actual[i] ?? 0)), w.prev?.weight ?? 0, w.ttlSec));
+    windows.forEach((w, i) =>
+      argv.push(Math.max(0, Math.round(actual[i] ?? 0)), w.prev?.weight ?? 0, w.ttlSec),
+    );
     return this.run(async () => (await this.scripts.llmSettle(keys.length, ...keys, ...argv)).map(Number));
   }
 
@@ -211,7 +221,9 @@ export class RedisStore implements Store {
     if (!windows.length) return Promise.resolve([]);
     const keys = windows.flatMap(windowKeys);
     const argv: (string | number)[] = [windows.length, id, mode, ...windows.map((w) => w.prev?.weight ?? 0)];
-    return this.run(async () => (await this.scripts.llmReleaseOrUsage(keys.length, ...keys, ...argv)).map(Number));
+    return this.run(async () =>
+      (await this.scripts.llmReleaseOrUsage(keys.length, ...keys, ...argv)).map(Number),
+    );
   }
 
   async release(windows: BudgetWindow[], id: string): Promise<void> {

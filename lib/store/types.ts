@@ -50,7 +50,12 @@ export interface Store {
    * used + amount <= limit. The reservation counts until settled, released or `ttlSec` passes,
    * so a lost log phase can never leak budget.
    */
-  reserve(windows: BudgetWindow[], amounts: number[], reservationId: string, ttlSec: number): Promise<ReserveResult>;
+  reserve(
+    windows: BudgetWindow[],
+    amounts: number[],
+    reservationId: string,
+    ttlSec: number,
+  ): Promise<ReserveResult>;
   /** Replace the reservation by the actual amounts (committed usage); works after expiry too. */
   settle(windows: BudgetWindow[], actual: number[], reservationId: string): Promise<number[]>;
   /** Drop a reservation without booking anything. */

@@ -17,7 +17,13 @@
  * - Text containing U+FEFF (BOM): gpt-tokenizer 4.0.0 splits it into 2 byte tokens where tiktoken uses one
  *   (overcount of about 1 token per BOM); every other text is identical to tiktoken (corpus-tested).
  */
-import type { ChatMessage, ChatRequest, CompletionRequest, EmbeddingsRequest, FunctionDefinition } from '../openai/types';
+import type {
+  ChatMessage,
+  ChatRequest,
+  CompletionRequest,
+  EmbeddingsRequest,
+  FunctionDefinition,
+} from '../openai/types';
 import { countWithEncoding, encodingForModel, type EncodingName } from './encoding';
 import { imageSizeFromDataUrl, imageTokens } from './image';
 
@@ -94,7 +100,9 @@ function renderType(schema: unknown, indent: string): string {
 
 function renderProps(schema: Rec, indent: string): string {
   const props = isRec(schema['properties']) ? schema['properties'] : {};
-  const required = new Set(Array.isArray(schema['required']) ? schema['required'].filter((x) => typeof x === 'string') : []);
+  const required = new Set(
+    Array.isArray(schema['required']) ? schema['required'].filter((x) => typeof x === 'string') : [],
+  );
   let out = '';
   for (const [key, sub] of Object.entries(props)) {
     if (isRec(sub) && typeof sub['description'] === 'string') out += `${indent}// ${sub['description']}\n`;
@@ -127,7 +135,12 @@ function functionDefinitions(req: ChatRequest): FunctionDefinition[] {
   return out;
 }
 
-function countMessage(m: ChatMessage, enc: EncodingName, model: string, flags: { approximate: boolean }): number {
+function countMessage(
+  m: ChatMessage,
+  enc: EncodingName,
+  model: string,
+  flags: { approximate: boolean },
+): number {
   // gpt-tokenizer 4.0.0 miscounts U+FEFF (BOM) inside text (+1 or more per BOM vs tiktoken): flag it.
   const cnt = (t: string, e: EncodingName): number => {
     if (t.includes('\uFEFF')) flags.approximate = true;
@@ -206,13 +219,21 @@ export function countChatPrompt(req: ChatRequest, opts: CountOptions = {}): Toke
 /** Prompt tokens of a legacy completions request (all prompts summed; token-id prompts counted by length). */
 export function countCompletionPrompt(req: CompletionRequest, opts: CountOptions = {}): TokenCount {
   const choice = encodingForModel(opts.model ?? req.model);
-  return { tokens: countInputs(req.prompt, choice.encoding), approximate: choice.approximate, encoding: choice.encoding };
+  return {
+    tokens: countInputs(req.prompt, choice.encoding),
+    approximate: choice.approximate,
+    encoding: choice.encoding,
+  };
 }
 
 /** Input tokens of an embeddings request (all inputs summed; token-id inputs counted by length). */
 export function countEmbeddingsInput(req: EmbeddingsRequest, opts: CountOptions = {}): TokenCount {
   const choice = encodingForModel(opts.model ?? req.model);
-  return { tokens: countInputs(req.input, choice.encoding), approximate: choice.approximate, encoding: choice.encoding };
+  return {
+    tokens: countInputs(req.input, choice.encoding),
+    approximate: choice.approximate,
+    encoding: choice.encoding,
+  };
 }
 
 function countInputs(v: string | string[] | number[] | number[][], enc: EncodingName): number {
@@ -241,11 +262,17 @@ export const DEFAULT_MAX_OUTPUT = 4096;
  * (every choice is billed). A request limit above the model's max output is capped to the model's max output.
  */
 export function estimateMaxOutput(
-  req: { max_completion_tokens?: number | null; max_tokens?: number | null; n?: number | null; [k: string]: unknown },
+  req: {
+    max_completion_tokens?: number | null;
+    max_tokens?: number | null;
+    n?: number | null;
+    [k: string]: unknown;
+  },
   modelInfo?: ModelOutputInfo,
   fallback: number = DEFAULT_MAX_OUTPUT,
 ): number {
-  const pick = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined);
+  const pick = (v: unknown): number | undefined =>
+    typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined;
   const modelMax = pick(modelInfo?.max_output);
   let perChoice = pick(req.max_completion_tokens) ?? pick(req.max_tokens) ?? pick(req['max_output_tokens']);
   if (perChoice === undefined) perChoice = modelMax ?? fallback;

@@ -40,7 +40,8 @@ function load(name: EncodingName): Encoder {
 /** Known provider prefixes removed before model-family matching (`openai/gpt-4o`, `azure/gpt-4o`, …). */
 const PROVIDER_PREFIX = /^(openai|azure|azure_ai|openrouter)\//;
 
-const O200K = /^(gpt-4o|chatgpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|gpt-oss|o1|o3|o4|omni-moderation|gpt-realtime|gpt-audio|codex-mini|computer-use)/;
+const O200K =
+  /^(gpt-4o|chatgpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|gpt-oss|o1|o3|o4|omni-moderation|gpt-realtime|gpt-audio|codex-mini|computer-use)/;
 const CL100K = /^(gpt-4|gpt-3\.5|gpt-35|text-embedding-3|text-embedding-ada-002)/;
 
 /**

@@ -31,7 +31,12 @@ export const UNKNOWN_IMAGE_SIZE = { width: 1024, height: 1024 } as const;
 /**
  * Estimated prompt tokens of one image for a model. `width`/`height` undefined → {@link UNKNOWN_IMAGE_SIZE}.
  */
-export function imageTokens(model: string, width: number | undefined, height: number | undefined, detail?: string): number {
+export function imageTokens(
+  model: string,
+  width: number | undefined,
+  height: number | undefined,
+  detail?: string,
+): number {
   let w = width !== undefined && width > 0 ? width : UNKNOWN_IMAGE_SIZE.width;
   let h = height !== undefined && height > 0 ? height : UNKNOWN_IMAGE_SIZE.height;
   const fam = familyFor(model);

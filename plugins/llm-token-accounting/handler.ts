@@ -21,10 +21,24 @@ import { MemoryStore } from '../../lib/store/memory';
 import type { BudgetWindow, Store } from '../../lib/store/types';
 import { makeKey } from '../../lib/store/keys';
 import { extractUsage, type Usage } from '../../lib/openai';
-import { countChatPrompt, countCompletionPrompt, countEmbeddingsInput, countText, estimateMaxOutput } from '../../lib/tokens';
+import {
+  countChatPrompt,
+  countCompletionPrompt,
+  countEmbeddingsInput,
+  countText,
+  estimateMaxOutput,
+} from '../../lib/tokens';
 import * as metrics from '../../lib/metrics';
 import { checkConfig, type TokenAccountingConfig } from './schema';
-import { activeLimits, amountFor, neededFacts, payerOf, type ActiveLimit, type Amounts, type RequestFacts } from './policies';
+import {
+  activeLimits,
+  amountFor,
+  neededFacts,
+  payerOf,
+  type ActiveLimit,
+  type Amounts,
+  type RequestFacts,
+} from './policies';
 import { PriceBook } from './prices';
 
 export const NAME = 'llm-token-accounting';
@@ -110,7 +124,12 @@ export class TokenAccounting {
     await guard(kong, 'log', this.guardOpts, (k) => this.onLog(k));
   }
 
-  private async facts(k: KongFacade, headers: Record<string, string[]>, path: string, model: string | undefined): Promise<RequestFacts> {
+  private async facts(
+    k: KongFacade,
+    headers: Record<string, string[]>,
+    path: string,
+    model: string | undefined,
+  ): Promise<RequestFacts> {
     const n = this.needs;
     const [consumer, groups, credential, route, service, ip] = await Promise.all([
       n.has('consumer') || n.has('consumer_group') ? k.consumer() : undefined,
@@ -127,7 +146,9 @@ export class TokenAccounting {
       model,
       ip,
       credential: str(credential?.id),
-      consumer: consumer ? { id: str(consumer.id), username: str(consumer.username), custom_id: str(consumer.custom_id) } : undefined,
+      consumer: consumer
+        ? { id: str(consumer.id), username: str(consumer.username), custom_id: str(consumer.custom_id) }
+        : undefined,
       groups: groups?.map((g) => ({ id: str(g.id), name: str(g.name) })),
       route: route ? { id: str(route.id), name: str(route.name) } : undefined,
       service: service ? { id: str(service.id), name: str(service.name) } : undefined,
@@ -136,7 +157,11 @@ export class TokenAccounting {
 
   private async onAccess(k: KongFacade): Promise<void> {
     const c = this.config;
-    const req = await readLlmRequest(k, { maxBytes: c.max_request_body_size, maxDepth: 64, maxMessages: 10_000 });
+    const req = await readLlmRequest(k, {
+      maxBytes: c.max_request_body_size,
+      maxDepth: 64,
+      maxMessages: 10_000,
+    });
     if (!req.llm) {
       if (c.pass_through_other) return;
       throw new PluginError('BODY_SHAPE', 'this route only accepts LLM API requests', 400, true);
@@ -149,7 +174,10 @@ export class TokenAccounting {
       throw new PluginError('MODEL_UNKNOWN', 'the requested model has no price configured', 400, true);
     }
     const counted = countPrompt(llm, model);
-    const maxOut = llm.operation === 'embeddings' ? 0 : estimateMaxOutput(llm.body, { max_output: price.prices?.max_output }, c.default_max_output_tokens);
+    const maxOut =
+      llm.operation === 'embeddings'
+        ? 0
+        : estimateMaxOutput(llm.body, { max_output: price.prices?.max_output }, c.default_max_output_tokens);
     const reserve: Amounts = {
       prompt: counted.tokens,
       completion: maxOut,
@@ -165,12 +193,23 @@ export class TokenAccounting {
     let local = false;
     let result;
     try {
-      result = await this.store.reserve(limits.map((l) => l.window), amounts, rid, c.reservation_ttl);
+      result = await this.store.reserve(
+        limits.map((l) => l.window),
+        amounts,
+        rid,
+        c.reservation_ttl,
+      );
     } catch (err) {
-      if (!c.fault_tolerant) throw new PluginError('BUDGET_UNAVAILABLE', 'budget store unavailable', 503, true, { cause: err });
+      if (!c.fault_tolerant)
+        throw new PluginError('BUDGET_UNAVAILABLE', 'budget store unavailable', 503, true, { cause: err });
       this.degraded(err);
       local = true;
-      result = await this.local.reserve(limits.map((l) => l.window), amounts, rid, c.reservation_ttl);
+      result = await this.local.reserve(
+        limits.map((l) => l.window),
+        amounts,
+        rid,
+        c.reservation_ttl,
+      );
     }
 
     const headers = c.hide_client_headers ? {} : rateLimitHeaders(limits, result.used, nowMs);
@@ -181,7 +220,11 @@ export class TokenAccounting {
       const retryAfter = Math.max(1, Math.ceil((failed.span.endMs - nowMs) / 1000));
       throw new PluginError('BUDGET_EXCEEDED', c.error_message, c.error_code, true, {
         headers: tooBig ? headers : { ...headers, 'Retry-After': String(retryAfter) },
-        details: { policy: failed.policy, window: failed.span.name, ...(tooBig ? { reason: 'request_exceeds_limit' } : {}) },
+        details: {
+          policy: failed.policy,
+          window: failed.span.name,
+          ...(tooBig ? { reason: 'request_exceeds_limit' } : {}),
+        },
       });
     }
 
@@ -196,8 +239,17 @@ export class TokenAccounting {
       stream,
       operation: llm.operation,
       started_ms: nowMs,
-      budget_before: limits.map((l, i) => ({ limit: l.units, remaining: Math.max(0, l.units - (result.used[i] ?? 0)), window: l.span.name })),
-      windows: limits.map((l) => ({ ...l.window, strategy: l.limit.tokens_count_strategy, policy: l.policy, name: l.span.name })),
+      budget_before: limits.map((l, i) => ({
+        limit: l.units,
+        remaining: Math.max(0, l.units - (result.used[i] ?? 0)),
+        window: l.span.name,
+      })),
+      windows: limits.map((l) => ({
+        ...l.window,
+        strategy: l.limit.tokens_count_strategy,
+        policy: l.policy,
+        name: l.span.name,
+      })),
       local,
       buffered,
       approximate: counted.approximate,
@@ -233,11 +285,23 @@ export class TokenAccounting {
     const costUsd = usage.source === 'cache' ? 0 : this.prices.costUsd(price, usage.usage);
     const savingsUsd =
       cache?.status === 'Hit' && cache.saved_usage
-        ? this.prices.costUsd(this.prices.forModel(cache.saved_model ?? servedModel, route), cache.saved_usage)
+        ? this.prices.costUsd(
+            this.prices.forModel(cache.saved_model ?? servedModel, route),
+            cache.saved_usage,
+          )
         : 0;
 
-    const actual: Amounts = { prompt: usage.usage.prompt_tokens, completion: usage.usage.completion_tokens, costMicros };
-    const windows = state.windows.map(({ key, limit, ttlSec, prev }) => ({ key, limit, ttlSec, ...(prev ? { prev } : {}) }));
+    const actual: Amounts = {
+      prompt: usage.usage.prompt_tokens,
+      completion: usage.usage.completion_tokens,
+      costMicros,
+    };
+    const windows = state.windows.map(({ key, limit, ttlSec, prev }) => ({
+      key,
+      limit,
+      ttlSec,
+      ...(prev ? { prev } : {}),
+    }));
     const amounts = state.windows.map((w) => amountFor(w.strategy as never, actual));
     let after: number[] = [];
     if (state.local) after = await this.local.settle(windows, amounts, state.reservation_id);
@@ -250,7 +314,12 @@ export class TokenAccounting {
         after = await this.local.settle(windows, amounts, state.reservation_id);
       }
     }
-    state.windows.forEach((w, i) => metrics.budgetRemaining.set({ policy: w.policy, window: w.name }, Math.max(0, w.limit - (after[i] ?? 0))));
+    state.windows.forEach((w, i) =>
+      metrics.budgetRemaining.set(
+        { policy: w.policy, window: w.name },
+        Math.max(0, w.limit - (after[i] ?? 0)),
+      ),
+    );
 
     const routeName = state.route_name ?? (typeof ser.route?.name === 'string' ? ser.route.name : 'unknown');
     const record: LedgerRecord = {
@@ -300,7 +369,10 @@ export class TokenAccounting {
     // No usage reported (stream without include_usage, client abort): estimate from what passed.
     const completion = tap?.text ? countText(tap.text, state.model) : Math.ceil((tap?.text_bytes ?? 0) / 4);
     const prompt = state.prompt_tokens;
-    return { usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion }, source: 'estimate' };
+    return {
+      usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
+      source: 'estimate',
+    };
   }
 
   private async bufferedUsage(k: KongFacade): Promise<SharedUsage | undefined> {
@@ -314,7 +386,13 @@ export class TokenAccounting {
     }
     const u: Usage | undefined = extractUsage(parsed);
     return u
-      ? { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens, total_tokens: u.total_tokens, cached_tokens: u.cached_tokens, reasoning_tokens: u.reasoning_tokens }
+      ? {
+          prompt_tokens: u.prompt_tokens,
+          completion_tokens: u.completion_tokens,
+          total_tokens: u.total_tokens,
+          cached_tokens: u.cached_tokens,
+          reasoning_tokens: u.reasoning_tokens,
+        }
       : undefined;
   }
 
@@ -336,7 +414,11 @@ export class TokenAccounting {
     const fields: Record<string, string> = {};
     for (const [key, v] of Object.entries(r)) fields[key] = String(v);
     try {
-      await this.store.streamAdd(ledgerStream(this.config.redis.key_prefix), fields, this.config.ledger.max_len);
+      await this.store.streamAdd(
+        ledgerStream(this.config.redis.key_prefix),
+        fields,
+        this.config.ledger.max_len,
+      );
     } catch (err) {
       this.degraded(err);
     }
@@ -365,7 +447,11 @@ function countPrompt(llm: LlmRequest, model: string): { tokens: number; approxim
 }
 
 /** X-AI-RateLimit-* headers (Kong EE naming): one set per limit, named `<window>-<policy>`. */
-export function rateLimitHeaders(limits: ActiveLimit[], used: number[], nowMs: number): Record<string, string> {
+export function rateLimitHeaders(
+  limits: ActiveLimit[],
+  used: number[],
+  nowMs: number,
+): Record<string, string> {
   const h: Record<string, string> = {};
   limits.forEach((l, i) => {
     const suffix = `${l.span.name}-${l.policy}`;

@@ -4,7 +4,15 @@
  */
 import type { BudgetWindow } from '../../lib/store/types';
 import { makeKey } from '../../lib/store/keys';
-import type { CountStrategy, Identifier, LimitConfig, MatchConfig, MatchType, PolicyConfig, TokenAccountingConfig } from './schema';
+import type {
+  CountStrategy,
+  Identifier,
+  LimitConfig,
+  MatchConfig,
+  MatchType,
+  PolicyConfig,
+  TokenAccountingConfig,
+} from './schema';
 import { calendarWindow, rollingWindow, type WindowSpan } from './windows';
 
 /** What the policies can match on. Every field is optional: only what the config needs is fetched. */
@@ -115,14 +123,21 @@ export function limitUnits(l: LimitConfig): number {
 }
 
 /** Every limit that applies to this request, with its window in the store. */
-export function activeLimits(c: TokenAccountingConfig, f: RequestFacts, payer: string, nowMs: number): ActiveLimit[] {
+export function activeLimits(
+  c: TokenAccountingConfig,
+  f: RequestFacts,
+  payer: string,
+  nowMs: number,
+): ActiveLimit[] {
   const out: ActiveLimit[] = [];
   for (const p of c.policies) {
     const partition = partitionOf(p, f, payer);
     if (partition === undefined) continue;
     p.limits.forEach((l, index) => {
       const sliding = p.window_type === 'sliding' && l.window_size !== null;
-      const span = l.calendar ? calendarWindow(nowMs, l.calendar, c.time_zone) : rollingWindow(nowMs, l.window_size ?? 60, sliding);
+      const span = l.calendar
+        ? calendarWindow(nowMs, l.calendar, c.time_zone)
+        : rollingWindow(nowMs, l.window_size ?? 60, sliding);
       const size = Math.ceil((span.endMs - span.startMs) / 1000);
       const base = [c.redis.key_prefix, 'budget'] as const;
       const key = makeKey(base[0], base[1], p.name, partition, index, span.name, span.id);
@@ -131,7 +146,14 @@ export function activeLimits(c: TokenAccountingConfig, f: RequestFacts, payer: s
         limit: limitUnits(l),
         // Keep the counter through the next window so sliding limits can weight it.
         ttlSec: size * 2 + 60,
-        ...(sliding ? { prev: { key: makeKey(base[0], base[1], p.name, partition, index, span.name, span.prevId), weight: span.prevWeight } } : {}),
+        ...(sliding
+          ? {
+              prev: {
+                key: makeKey(base[0], base[1], p.name, partition, index, span.name, span.prevId),
+                weight: span.prevWeight,
+              },
+            }
+          : {}),
       };
       out.push({ policy: p.name, index, limit: l, partition, span, window, units: window.limit });
     });

@@ -14,7 +14,13 @@ export interface PriceLookup {
 }
 
 function fromConfig(p: PriceConfig): Prices {
-  return { input: p.input_cost, output: p.output_cost, ...(p.cached_input_cost !== null && p.cached_input_cost !== undefined ? { cached_input: p.cached_input_cost } : {}) };
+  return {
+    input: p.input_cost,
+    output: p.output_cost,
+    ...(p.cached_input_cost !== null && p.cached_input_cost !== undefined
+      ? { cached_input: p.cached_input_cost }
+      : {}),
+  };
 }
 
 export class PriceBook {
@@ -22,7 +28,9 @@ export class PriceBook {
   private readonly defaults: Prices;
 
   constructor(private readonly config: TokenAccountingConfig) {
-    this.overrides = config.prices ? Object.fromEntries(Object.entries(config.prices).map(([m, p]) => [m, fromConfig(p)])) : undefined;
+    this.overrides = config.prices
+      ? Object.fromEntries(Object.entries(config.prices).map(([m, p]) => [m, fromConfig(p)]))
+      : undefined;
     this.defaults = fromConfig(config.default_prices);
   }
 
@@ -31,7 +39,8 @@ export class PriceBook {
     const fallback = this.config.unknown_model;
     try {
       const resolved = resolvePrices(model, this.overrides, 'reject');
-      if (resolved.source === 'override' || !route || route.input_cost === undefined) return { model, prices: resolved };
+      if (resolved.source === 'override' || !route || route.input_cost === undefined)
+        return { model, prices: resolved };
     } catch (err) {
       if (!isPluginError(err)) throw err;
     }
@@ -56,14 +65,20 @@ export class PriceBook {
   }
 
   /** Cost in micro-USD, rounded up (0 when the model has no price). */
-  costMicros(p: PriceLookup, usage: Pick<SharedUsage, 'prompt_tokens' | 'completion_tokens'> & Partial<SharedUsage>): number {
+  costMicros(
+    p: PriceLookup,
+    usage: Pick<SharedUsage, 'prompt_tokens' | 'completion_tokens'> & Partial<SharedUsage>,
+  ): number {
     if (!p.prices) return 0;
     const pico = costOfPico(usage, p.prices).total;
     return Number((pico + 999_999n) / 1_000_000n);
   }
 
   /** Exact cost in USD. */
-  costUsd(p: PriceLookup, usage: Pick<SharedUsage, 'prompt_tokens' | 'completion_tokens'> & Partial<SharedUsage>): number {
+  costUsd(
+    p: PriceLookup,
+    usage: Pick<SharedUsage, 'prompt_tokens' | 'completion_tokens'> & Partial<SharedUsage>,
+  ): number {
     return p.prices ? picoToUsd(costOfPico(usage, p.prices).total) : 0;
   }
 }

@@ -98,9 +98,15 @@ function periodStart(ms: number, period: CalendarPeriod, tz: string): { start: n
   const pad = (n: number) => String(n).padStart(2, '0');
   switch (period) {
     case 'minute':
-      return { start: instantOf(l.y, l.mo, l.d, l.h, l.mi, tz), key: `${l.y}-${pad(l.mo)}-${pad(l.d)}T${pad(l.h)}:${pad(l.mi)}` };
+      return {
+        start: instantOf(l.y, l.mo, l.d, l.h, l.mi, tz),
+        key: `${l.y}-${pad(l.mo)}-${pad(l.d)}T${pad(l.h)}:${pad(l.mi)}`,
+      };
     case 'hour':
-      return { start: instantOf(l.y, l.mo, l.d, l.h, 0, tz), key: `${l.y}-${pad(l.mo)}-${pad(l.d)}T${pad(l.h)}` };
+      return {
+        start: instantOf(l.y, l.mo, l.d, l.h, 0, tz),
+        key: `${l.y}-${pad(l.mo)}-${pad(l.d)}T${pad(l.h)}`,
+      };
     case 'day':
       return { start: instantOf(l.y, l.mo, l.d, 0, 0, tz), key: `${l.y}-${pad(l.mo)}-${pad(l.d)}` };
     case 'week': {
@@ -133,5 +139,12 @@ export function calendarWindow(nowMs: number, period: CalendarPeriod, tz: string
     back = periodStart(next.start - 1, period, tz);
   }
   const prev = periodStart(cur.start - 1, period, tz);
-  return { id: cur.key, prevId: prev.key, startMs: cur.start, endMs: next.start, prevWeight: 0, name: period };
+  return {
+    id: cur.key,
+    prevId: prev.key,
+    startMs: cur.start,
+    endMs: next.start,
+    prevWeight: 0,
+    name: period,
+  };
 }

@@ -8,7 +8,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { fixtureGateway, reports, simpleConfig, startUpstream, FIXTURE_CONF, FIXTURE_PLUGINS, type Upstream } from './helpers';
+import {
+  fixtureGateway,
+  reports,
+  simpleConfig,
+  startUpstream,
+  FIXTURE_CONF,
+  FIXTURE_PLUGINS,
+  type Upstream,
+} from './helpers';
 import { PluginServers, REPO_ROOT, parseKongConf } from '../support/kong/plugin-server';
 import type { GatewayHandle } from '../support/kong';
 
@@ -25,10 +33,14 @@ after(async () => {
 });
 
 test('§2.1 query command prints exactly one JSON document with one plugin', () => {
-  const r = spawnSync('/bin/sh', ['-c', `${path.join(REPO_ROOT, 'kong/bin/llm-pluginserver-query')} js-echo`], {
-    env: { ...process.env, LLM_PLUGINS_HOME: REPO_ROOT, LLM_PLUGINS_DIR: FIXTURE_PLUGINS },
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    '/bin/sh',
+    ['-c', `${path.join(REPO_ROOT, 'kong/bin/llm-pluginserver-query')} js-echo`],
+    {
+      env: { ...process.env, LLM_PLUGINS_HOME: REPO_ROOT, LLM_PLUGINS_DIR: FIXTURE_PLUGINS },
+      encoding: 'utf8',
+    },
+  );
   assert.equal(r.status, 0);
   const doc = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
   assert.equal(doc.length, 1);
@@ -52,9 +64,21 @@ test('§2.1 3.9 registers only the first plugin of a query output; 3.8 registers
     const p39 = new PluginServers({ confPath: conf, prefixDir: dir, pluginsDir: FIXTURE_PLUGINS });
     p39.discover();
     assert.deepEqual([...p39.plugins.keys()], ['js-buffer']); // alphabetically first file
-    const p38 = new PluginServers({ confPath: conf, prefixDir: dir, pluginsDir: FIXTURE_PLUGINS, kongVersion: '3.8' });
+    const p38 = new PluginServers({
+      confPath: conf,
+      prefixDir: dir,
+      pluginsDir: FIXTURE_PLUGINS,
+      kongVersion: '3.8',
+    });
     p38.discover();
-    assert.deepEqual([...p38.plugins.keys()].sort(), ['js-buffer', 'js-echo', 'js-exit', 'js-noop', 'js-response', 'js-throw']);
+    assert.deepEqual([...p38.plugins.keys()].sort(), [
+      'js-buffer',
+      'js-echo',
+      'js-exit',
+      'js-noop',
+      'js-response',
+      'js-throw',
+    ]);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -64,7 +88,10 @@ test('§2.1 a query command with anything but one JSON document on stdout fails 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kgw-conf-'));
   try {
     const conf = path.join(dir, 'bad.conf');
-    fs.writeFileSync(conf, `pluginserver_names = bad\npluginserver_bad_query_cmd = echo 'loaded'; echo '[{"Name":"x"}]'\n`);
+    fs.writeFileSync(
+      conf,
+      `pluginserver_names = bad\npluginserver_bad_query_cmd = echo 'loaded'; echo '[{"Name":"x"}]'\n`,
+    );
     const ps = new PluginServers({ confPath: conf, prefixDir: dir });
     assert.throws(() => ps.discover(), /failed decoding plugin info/);
   } finally {
@@ -79,7 +106,9 @@ test('settings parser: kong.conf lines, comments', () => {
 });
 
 test('§2.5 StartInstance config: schema defaults (nested records, arrays) + iterator fields', async () => {
-  await gw.loadConfig(simpleConfig(up.url, [{ name: 'js-echo', config: { action: 'config', nested: { note: 'n' } } }]));
+  await gw.loadConfig(
+    simpleConfig(up.url, [{ name: 'js-echo', config: { action: 'config', nested: { note: 'n' } } }]),
+  );
   const r = await fetch(`${gw.proxyUrl}/t/x`);
   assert.equal(r.status, 200);
   await r.arrayBuffer();
@@ -88,17 +117,36 @@ test('§2.5 StartInstance config: schema defaults (nested records, arrays) + ite
   const cfg = rep?.['cfg'] as Record<string, unknown>;
   assert.equal(cfg['tag'], 'echo');
   assert.deepEqual(cfg['nested'], { depth: 2, flags: ['a'], note: 'n' });
-  for (const k of ['route_id', 'service_id', 'consumer_id', 'plugin_instance_name', '__plugin_id', '__ws_id', '__key__', '__seq__'])
+  for (const k of [
+    'route_id',
+    'service_id',
+    'consumer_id',
+    'plugin_instance_name',
+    '__plugin_id',
+    '__ws_id',
+    '__key__',
+    '__seq__',
+  ])
     assert.ok(k in cfg, `missing ${k}`);
   assert.equal(cfg['consumer_id'], null);
   assert.equal(typeof cfg['__seq__'], 'number');
 });
 
 test('§2.5 config validation: unknown fields and missing required fields are rejected (400 on POST /config)', async () => {
-  const bad = simpleConfig(up.url, [{ name: 'js-echo', config: { nope: 1 } }, { name: 'js-noop', config: {} }]);
-  const r = await fetch(`${gw.adminUrl}/config`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(bad) });
+  const bad = simpleConfig(up.url, [
+    { name: 'js-echo', config: { nope: 1 } },
+    { name: 'js-noop', config: {} },
+  ]);
+  const r = await fetch(`${gw.adminUrl}/config`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(bad),
+  });
   assert.equal(r.status, 400);
-  const body = (await r.json()) as { name: string; flattened_errors: Array<{ entity_type: string; errors: Array<{ field: string; message: string }> }> };
+  const body = (await r.json()) as {
+    name: string;
+    flattened_errors: Array<{ entity_type: string; errors: Array<{ field: string; message: string }> }>;
+  };
   assert.equal(body.name, 'invalid declarative configuration');
   const msgs = body.flattened_errors.flatMap((e) => e.errors.map((x) => `${x.field}: ${x.message}`));
   assert.ok(msgs.includes('config.nope: unknown field'), msgs.join('; '));
@@ -108,7 +156,9 @@ test('§2.5 config validation: unknown fields and missing required fields are re
 test('§2.5 a config rebuild (new __seq__) starts a new instance and closes the old one', async () => {
   await gw.loadConfig(simpleConfig(up.url, [{ name: 'js-echo', config: { tag: 'a' } }]));
   await (await fetch(`${gw.proxyUrl}/t/1`)).arrayBuffer();
-  const s1 = (await gw.pluginServerStatus()) as { Plugins: Record<string, { Instances: Array<{ Id: number; Config: Record<string, unknown> }> }> };
+  const s1 = (await gw.pluginServerStatus()) as {
+    Plugins: Record<string, { Instances: Array<{ Id: number; Config: Record<string, unknown> }> }>;
+  };
   const i1 = s1.Plugins['js-echo']?.Instances ?? [];
   assert.equal(i1.length, 1);
   // same document again → new __seq__ → new instance; old closed
@@ -169,7 +219,10 @@ test('§2.5/§2.8 killing the plugin server: requests in the gap fail open, then
   const deadline = Date.now() + 10_000;
   let pid = before;
   while (pid === before && Date.now() < deadline) {
-    pid = await gw.pluginServerStatus().then((s: { Pid: number }) => s.Pid, () => before);
+    pid = await gw.pluginServerStatus().then(
+      (s: { Pid: number }) => s.Pid,
+      () => before,
+    );
     if (pid === before) await new Promise((r2) => setTimeout(r2, 100));
   }
   assert.notEqual(pid, before, 'plugin server was respawned');

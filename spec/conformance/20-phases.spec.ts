@@ -10,14 +10,24 @@ import type { GatewayHandle } from '../support/kong';
 let up: Upstream;
 let gw: GatewayHandle;
 
-function cfg(routes: Array<{ name: string; path: string; plugins: object[]; extra?: object }>, top: object = {}): object {
+function cfg(
+  routes: Array<{ name: string; path: string; plugins: object[]; extra?: object }>,
+  top: object = {},
+): object {
   return {
     _format_version: '3.0',
     services: [
       {
         name: 'svc',
         url: up.url,
-        routes: routes.map((r) => ({ name: r.name, paths: [r.path], strip_path: true, response_buffering: false, plugins: r.plugins, ...(r.extra ?? {}) })),
+        routes: routes.map((r) => ({
+          name: r.name,
+          paths: [r.path],
+          strip_path: true,
+          response_buffering: false,
+          plugins: r.plugins,
+          ...(r.extra ?? {}),
+        })),
       },
     ],
     ...top,
@@ -42,7 +52,15 @@ function maxDelta(sent: number[], got: Array<{ t: number; text: string }>): numb
 }
 
 test('§9.1/§11 streaming survives access+log plugins (chunks arrive as the upstream sends them)', async () => {
-  await gw.loadConfig(cfg([{ name: 'sse', path: '/sse-route', plugins: [{ name: 'js-echo' }, { name: 'js-noop', config: { label: 'x' } }] }]));
+  await gw.loadConfig(
+    cfg([
+      {
+        name: 'sse',
+        path: '/sse-route',
+        plugins: [{ name: 'js-echo' }, { name: 'js-noop', config: { label: 'x' } }],
+      },
+    ]),
+  );
   const r = await timedChunks(`${gw.proxyUrl}/sse-route/sse?n=5&gap=100`);
   assert.equal(r.status, 200);
   assert.equal(r.headers.get('content-type'), 'text/event-stream');
@@ -62,13 +80,23 @@ test('§3.2/§9.3 a response handler buffers the SSE stream (everything arrives 
   const lastSent = up.sseSent.at(-1) ?? 0;
   assert.ok(first >= lastSent, 'first byte only after the upstream finished');
   assert.match(r.headers.get('x-response-seen') ?? '', /^200:\d+$/);
-  assert.equal(r.chunks.map((c) => c.text).join('').match(/data: /g)?.length, 6);
+  assert.equal(
+    r.chunks
+      .map((c) => c.text)
+      .join('')
+      .match(/data: /g)?.length,
+    6,
+  );
 });
 
 test('§3.4/§9.2 conditional enableBuffering: body readable in log; streamed request keeps streaming and log getRawBody fails', async () => {
   await gw.loadConfig(cfg([{ name: 'cb', path: '/cb', plugins: [{ name: 'js-buffer' }] }]));
   const before = reports(gw, 'js-buffer').length;
-  const r1 = await fetch(`${gw.proxyUrl}/cb/json`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"stream":false}' });
+  const r1 = await fetch(`${gw.proxyUrl}/cb/json`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"stream":false}',
+  });
   const text = await r1.text();
   await gw.waitForLogs();
   const rep = reports(gw, 'js-buffer').slice(before);
@@ -77,16 +105,27 @@ test('§3.4/§9.2 conditional enableBuffering: body readable in log; streamed re
   assert.equal(body?.['text'], text);
 
   const before2 = reports(gw, 'js-buffer').length;
-  const r2 = await timedChunks(`${gw.proxyUrl}/cb/sse?n=5&gap=100`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"stream":true}' });
+  const r2 = await timedChunks(`${gw.proxyUrl}/cb/sse?n=5&gap=100`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"stream":true}',
+  });
   assert.ok(maxDelta(up.sseSent, r2.chunks) < 30);
   await gw.waitForLogs();
   const rep2 = reports(gw, 'js-buffer').slice(before2);
-  assert.deepEqual(rep2.map((x) => x['stage']), ['log-start']);
-  assert.ok(gw.pluginServerLog().some((l) => l.includes('service body is only available with buffered proxying')));
+  assert.deepEqual(
+    rep2.map((x) => x['stage']),
+    ['log-start'],
+  );
+  assert.ok(
+    gw.pluginServerLog().some((l) => l.includes('service body is only available with buffered proxying')),
+  );
 });
 
 test('§3.3 a PDK call invalid in the phase aborts the event; in access the client gets 500', async () => {
-  await gw.loadConfig(cfg([{ name: 'ip', path: '/ip', plugins: [{ name: 'js-echo', config: { action: 'invalid-phase' } }] }]));
+  await gw.loadConfig(
+    cfg([{ name: 'ip', path: '/ip', plugins: [{ name: 'js-echo', config: { action: 'invalid-phase' } }] }]),
+  );
   const n = up.requests.length;
   const r = await fetch(`${gw.proxyUrl}/ip/x`);
   assert.equal(r.status, 500);
@@ -103,7 +142,15 @@ test('§2.8 a JS exception in access fails open (request proxied)', async () => 
 
 test('§9.6 exit with an SSE body is a valid one-shot stream (Content-Length, upstream not called)', async () => {
   const sse = 'data: {"a":1}\n\ndata: [DONE]\n\n';
-  await gw.loadConfig(cfg([{ name: 'ex', path: '/ex', plugins: [{ name: 'js-exit', config: { body: sse, content_type: 'text/event-stream' } }] }]));
+  await gw.loadConfig(
+    cfg([
+      {
+        name: 'ex',
+        path: '/ex',
+        plugins: [{ name: 'js-exit', config: { body: sse, content_type: 'text/event-stream' } }],
+      },
+    ]),
+  );
   const n = up.requests.length;
   const r = await fetch(`${gw.proxyUrl}/ex/x`);
   assert.equal(r.status, 200);
@@ -116,8 +163,16 @@ test('§9.6 exit with an SSE body is a valid one-shot stream (Content-Length, up
 test('kong.response.exit with a table body is JSON; kong.response.error uses Kong default messages', async () => {
   await gw.loadConfig(
     cfg([
-      { name: 'j', path: '/j', plugins: [{ name: 'js-exit', config: { status: 403, body: 'nope', as_json: true } }] },
-      { name: 'e', path: '/e', plugins: [{ name: 'js-exit', config: { status: 429, body: 'default', use_error: true } }] },
+      {
+        name: 'j',
+        path: '/j',
+        plugins: [{ name: 'js-exit', config: { status: 403, body: 'nope', as_json: true } }],
+      },
+      {
+        name: 'e',
+        path: '/e',
+        plugins: [{ name: 'js-exit', config: { status: 429, body: 'default', use_error: true } }],
+      },
     ]),
   );
   const r1 = await fetch(`${gw.proxyUrl}/j`);
@@ -130,7 +185,18 @@ test('kong.response.exit with a table body is JSON; kong.response.error uses Kon
 });
 
 test('§9.4/§11 ctx.shared set in access is visible in log, also after an exit by a later plugin', async () => {
-  await gw.loadConfig(cfg([{ name: 'sh', path: '/sh', plugins: [{ name: 'js-echo', config: { tag: 'shared' } }, { name: 'js-exit', config: { status: 418 } }] }]));
+  await gw.loadConfig(
+    cfg([
+      {
+        name: 'sh',
+        path: '/sh',
+        plugins: [
+          { name: 'js-echo', config: { tag: 'shared' } },
+          { name: 'js-exit', config: { status: 418 } },
+        ],
+      },
+    ]),
+  );
   const r = await fetch(`${gw.proxyUrl}/sh/x`);
   assert.equal(r.status, 418);
   await r.arrayBuffer();
@@ -142,9 +208,18 @@ test('§9.4/§11 ctx.shared set in access is visible in log, also after an exit 
 
 test('§11 key-auth before a JS plugin: 401 without key (only the log phase runs); the consumer is visible with a key', async () => {
   await gw.loadConfig(
-    cfg([{ name: 'ka', path: '/ka', plugins: [{ name: 'key-auth' }, { name: 'js-echo', config: { tag: 'ka' } }] }], {
-      consumers: [{ username: 'team-a', keyauth_credentials: [{ key: 'secret-a' }] }],
-    }),
+    cfg(
+      [
+        {
+          name: 'ka',
+          path: '/ka',
+          plugins: [{ name: 'key-auth' }, { name: 'js-echo', config: { tag: 'ka' } }],
+        },
+      ],
+      {
+        consumers: [{ username: 'team-a', keyauth_credentials: [{ key: 'secret-a' }] }],
+      },
+    ),
   );
   const n = reports(gw, 'js-echo').length;
   const r1 = await fetch(`${gw.proxyUrl}/ka/x`);
@@ -171,9 +246,23 @@ test('§11 key-auth before a JS plugin: 401 without key (only the log phase runs
 
 test('plugins run by priority (key-auth 1250 > js-echo 500 > js-buffer 450 > js-response 400)', async () => {
   await gw.loadConfig(
-    cfg([{ name: 'or', path: '/or', plugins: [{ name: 'js-response' }, { name: 'js-buffer' }, { name: 'js-echo' }, { name: 'key-auth' }] }], {
-      consumers: [{ username: 'u', keyauth_credentials: [{ key: 'k' }] }],
-    }),
+    cfg(
+      [
+        {
+          name: 'or',
+          path: '/or',
+          plugins: [
+            { name: 'js-response' },
+            { name: 'js-buffer' },
+            { name: 'js-echo' },
+            { name: 'key-auth' },
+          ],
+        },
+      ],
+      {
+        consumers: [{ username: 'u', keyauth_credentials: [{ key: 'k' }] }],
+      },
+    ),
   );
   const r = await fetch(`${gw.proxyUrl}/or/x`, { headers: { apikey: 'k' } });
   assert.equal(r.status, 200);
@@ -184,16 +273,29 @@ test('plugins run by priority (key-auth 1250 > js-echo 500 > js-buffer 450 > js-
 
 test('consumer-scoped plugin config beats the route config (plugins_iterator combos)', async () => {
   await gw.loadConfig(
-    cfg([{ name: 'cs', path: '/cs', plugins: [{ name: 'key-auth' }, { name: 'js-echo', config: { tag: 'route' } }] }], {
-      consumers: [
-        { username: 'special', keyauth_credentials: [{ key: 'ks' }] },
-        { username: 'plain', keyauth_credentials: [{ key: 'kp' }] },
+    cfg(
+      [
+        {
+          name: 'cs',
+          path: '/cs',
+          plugins: [{ name: 'key-auth' }, { name: 'js-echo', config: { tag: 'route' } }],
+        },
       ],
-      plugins: [{ name: 'js-echo', route: 'cs', consumer: 'special', config: { tag: 'route+consumer' } }],
-    }),
+      {
+        consumers: [
+          { username: 'special', keyauth_credentials: [{ key: 'ks' }] },
+          { username: 'plain', keyauth_credentials: [{ key: 'kp' }] },
+        ],
+        plugins: [{ name: 'js-echo', route: 'cs', consumer: 'special', config: { tag: 'route+consumer' } }],
+      },
+    ),
   );
-  const a = (await (await fetch(`${gw.proxyUrl}/cs/x`, { headers: { apikey: 'ks' } })).json()) as { headers: Record<string, string> };
-  const b = (await (await fetch(`${gw.proxyUrl}/cs/x`, { headers: { apikey: 'kp' } })).json()) as { headers: Record<string, string> };
+  const a = (await (await fetch(`${gw.proxyUrl}/cs/x`, { headers: { apikey: 'ks' } })).json()) as {
+    headers: Record<string, string>;
+  };
+  const b = (await (await fetch(`${gw.proxyUrl}/cs/x`, { headers: { apikey: 'kp' } })).json()) as {
+    headers: Record<string, string>;
+  };
   assert.equal(a.headers['x-echo-seen'], 'route+consumer');
   assert.equal(b.headers['x-echo-seen'], 'route');
 });
@@ -205,7 +307,11 @@ test('patched server: the event table returns to 0 after exits and no-PDK-call p
   await gw.loadConfig(
     cfg([
       { name: 'noop', path: '/noop', plugins: [{ name: 'js-noop', config: { label: 'x' } }] },
-      { name: 'exit', path: '/exit', plugins: [{ name: 'js-exit' }, { name: 'js-noop', config: { label: 'y' } }] },
+      {
+        name: 'exit',
+        path: '/exit',
+        plugins: [{ name: 'js-exit' }, { name: 'js-noop', config: { label: 'y' } }],
+      },
     ]),
   );
   for (let i = 0; i < 20; i++) {
@@ -222,13 +328,21 @@ test('upstream errors: connection refused → 502 after retries, timeout → 504
     _format_version: '3.0',
     services: [
       { name: 'dead', url: 'http://127.0.0.1:1', retries: 2, routes: [{ name: 'dead', paths: ['/dead'] }] },
-      { name: 'slow', url: `${up.url}/slow?ms=800`, read_timeout: 200, routes: [{ name: 'slow', paths: ['/slowr'] }] },
+      {
+        name: 'slow',
+        url: `${up.url}/slow?ms=800`,
+        read_timeout: 200,
+        routes: [{ name: 'slow', paths: ['/slowr'] }],
+      },
     ],
   };
   await gw.loadConfig(doc);
   const r1 = await fetch(`${gw.proxyUrl}/dead`);
   assert.equal(r1.status, 502);
-  assert.equal(((await r1.json()) as { message: string }).message, 'An invalid response was received from the upstream server');
+  assert.equal(
+    ((await r1.json()) as { message: string }).message,
+    'An invalid response was received from the upstream server',
+  );
   const r2 = await fetch(`${gw.proxyUrl}/slowr`);
   assert.equal(r2.status, 504);
   assert.equal(((await r2.json()) as { message: string }).message, 'The upstream server is timing out');
@@ -237,7 +351,9 @@ test('upstream errors: connection refused → 502 after retries, timeout → 504
 test('gzip bodies pass through untouched; Via and latency headers are added', async () => {
   await gw.loadConfig(cfg([{ name: 'gz', path: '/gz', plugins: [] }]));
   const http = await import('node:http');
-  const res = await new Promise<import('node:http').IncomingMessage>((resolve) => http.get(`${gw.proxyUrl}/gz/gzip`, resolve));
+  const res = await new Promise<import('node:http').IncomingMessage>((resolve) =>
+    http.get(`${gw.proxyUrl}/gz/gzip`, resolve),
+  );
   const parts: Buffer[] = [];
   for await (const c of res) parts.push(c as Buffer);
   assert.equal(res.headers['content-encoding'], 'gzip');
@@ -249,7 +365,9 @@ test('gzip bodies pass through untouched; Via and latency headers are added', as
 });
 
 test('client disconnect mid-stream aborts the upstream and still runs the log phase', async () => {
-  await gw.loadConfig(cfg([{ name: 'dc', path: '/dc', plugins: [{ name: 'js-echo', config: { tag: 'dc' } }] }]));
+  await gw.loadConfig(
+    cfg([{ name: 'dc', path: '/dc', plugins: [{ name: 'js-echo', config: { tag: 'dc' } }] }]),
+  );
   const n = reports(gw, 'js-echo').length;
   const ac = new AbortController();
   const res = await fetch(`${gw.proxyUrl}/dc/sse?n=50&gap=50`, { signal: ac.signal });
@@ -259,7 +377,8 @@ test('client disconnect mid-stream aborts the upstream and still runs the log ph
   await reader?.cancel().catch(() => undefined);
   // the log phase is the event we wait for
   const deadline = Date.now() + 5000;
-  while (reports(gw, 'js-echo').length === n && Date.now() < deadline) await gw.waitForLogs().then(() => new Promise((r) => setImmediate(r)));
+  while (reports(gw, 'js-echo').length === n && Date.now() < deadline)
+    await gw.waitForLogs().then(() => new Promise((r) => setImmediate(r)));
   assert.equal(reports(gw, 'js-echo').length, n + 1);
   assert.ok((up.sseSent.length ?? 0) < 50, 'upstream stopped early');
 });

@@ -56,8 +56,14 @@ export async function startUpstream(): Promise<Upstream> {
       }
       if (u.pathname.endsWith('/gzip')) {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const gz = (require('node:zlib') as typeof import('node:zlib')).gzipSync(Buffer.from('{"zipped":true}'));
-        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', 'Content-Length': gz.length });
+        const gz = (require('node:zlib') as typeof import('node:zlib')).gzipSync(
+          Buffer.from('{"zipped":true}'),
+        );
+        res.writeHead(200, {
+          'Content-Type': 'application/json',
+          'Content-Encoding': 'gzip',
+          'Content-Length': gz.length,
+        });
         res.end(gz);
         return;
       }
@@ -84,7 +90,10 @@ export async function startUpstream(): Promise<Upstream> {
   }) as Upstream;
 }
 
-export function fixtureGateway(config: object, extra: Partial<StartGatewayOptions> = {}): Promise<GatewayHandle> {
+export function fixtureGateway(
+  config: object,
+  extra: Partial<StartGatewayOptions> = {},
+): Promise<GatewayHandle> {
   return startGateway({ pluginServerConf: FIXTURE_CONF, pluginsDir: FIXTURE_PLUGINS, config, ...extra });
 }
 
@@ -101,14 +110,28 @@ export function reports(gw: GatewayHandle, plugin?: string): Array<Record<string
 }
 
 /** A service + route document for one upstream. */
-export function simpleConfig(upstreamUrl: string, routePlugins: object[], routeExtra: object = {}, top: object = {}): object {
+export function simpleConfig(
+  upstreamUrl: string,
+  routePlugins: object[],
+  routeExtra: object = {},
+  top: object = {},
+): object {
   return {
     _format_version: '3.0',
     services: [
       {
         name: 'svc',
         url: upstreamUrl,
-        routes: [{ name: 'r1', paths: ['/t'], strip_path: true, response_buffering: false, plugins: routePlugins, ...routeExtra }],
+        routes: [
+          {
+            name: 'r1',
+            paths: ['/t'],
+            strip_path: true,
+            response_buffering: false,
+            plugins: routePlugins,
+            ...routeExtra,
+          },
+        ],
       },
     ],
     ...top,
@@ -116,11 +139,15 @@ export function simpleConfig(upstreamUrl: string, routePlugins: object[], routeE
 }
 
 /** Reads a streamed response and records the arrival time of every chunk. */
-export async function timedChunks(url: string, init?: RequestInit): Promise<{ status: number; headers: Headers; chunks: Array<{ t: number; text: string }>; t0: number }> {
+export async function timedChunks(
+  url: string,
+  init?: RequestInit,
+): Promise<{ status: number; headers: Headers; chunks: Array<{ t: number; text: string }>; t0: number }> {
   const t0 = Date.now();
   const res = await fetch(url, init);
   const chunks: Array<{ t: number; text: string }> = [];
   const dec = new TextDecoder();
-  if (res.body) for await (const c of res.body) chunks.push({ t: Date.now(), text: dec.decode(c as Uint8Array) });
+  if (res.body)
+    for await (const c of res.body) chunks.push({ t: Date.now(), text: dec.decode(c as Uint8Array) });
   return { status: res.status, headers: res.headers, chunks, t0 };
 }

@@ -23,14 +23,23 @@ export function redisTestConfig(prefix = 'llmtest'): RedisConfig {
 
 /** A connected client, or an error that says how to get Redis. */
 export async function connectTestRedis(cfg = redisTestConfig()): Promise<Redis> {
-  const r = new Redis({ host: cfg.host, port: cfg.port, db: cfg.database, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const r = new Redis({
+    host: cfg.host,
+    port: cfg.port,
+    db: cfg.database,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   r.on('error', () => {});
   try {
     await r.connect();
     await r.ping();
   } catch (err) {
     r.disconnect();
-    throw new Error(`Redis is required at ${cfg.host}:${cfg.port} (set REDIS_URL or start redis-server): ${(err as Error).message}`);
+    throw new Error(
+      `Redis is required at ${cfg.host}:${cfg.port} (set REDIS_URL or start redis-server): ${(err as Error).message}`,
+    );
   }
   return r;
 }

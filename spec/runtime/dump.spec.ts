@@ -14,7 +14,9 @@ const root = join(__dirname, '..', '..');
 const pluginsDir = join(root, 'dist', 'plugins');
 const server = join(root, 'node_modules', 'kong-pdk', 'bin', 'kong-js-pluginserver');
 
-const shipped = readdirSync(join(root, 'plugins')).filter((p) => existsSync(join(root, 'plugins', p, 'index.ts')));
+const shipped = readdirSync(join(root, 'plugins')).filter((p) =>
+  existsSync(join(root, 'plugins', p, 'index.ts')),
+);
 const expectedPriority: Record<string, number> = {
   'llm-prompt-guard': PRIORITY.promptGuard,
   'llm-pii-redaction': PRIORITY.piiRedaction,
@@ -33,7 +35,11 @@ interface Info {
 
 describe('runtime: plugin discovery', () => {
   it('prints exactly one JSON document listing every shipped plugin', () => {
-    const out = execFileSync(process.execPath, [server, '--plugins-directory', pluginsDir, '--dump-all-plugins'], { encoding: 'utf8' });
+    const out = execFileSync(
+      process.execPath,
+      [server, '--plugins-directory', pluginsDir, '--dump-all-plugins'],
+      { encoding: 'utf8' },
+    );
     const lines = out.split('\n').filter((l) => l.length > 0);
     assert.equal(lines.length, 1, 'stdout must hold one line: the JSON document');
     const infos = JSON.parse(lines[0]!) as Info[];
@@ -42,15 +48,30 @@ describe('runtime: plugin discovery', () => {
     for (const info of infos) {
       assert.match(info.Version, /^\d+\.\d+\.\d+$/, `${info.Name} version`);
       assert.equal(info.Priority, expectedPriority[info.Name], `${info.Name} priority`);
-      assert.ok(!info.Phases.includes('response'), `${info.Name} must not implement response (it buffers every response)`);
+      assert.ok(
+        !info.Phases.includes('response'),
+        `${info.Name} must not implement response (it buffers every response)`,
+      );
       assert.equal(info.Schema.fields[0]?.config.type, 'record');
     }
   });
 
   it('keeps the access order of the suite (guard > pii > accounting > cache > router) below the API layer', () => {
-    const order = [PRIORITY.promptGuard, PRIORITY.piiRedaction, PRIORITY.tokenAccounting, PRIORITY.semanticCache, PRIORITY.modelRouter];
-    assert.deepEqual([...order].sort((a, b) => b - a), order);
-    assert.ok(order.every((p) => p < 910 && p > 770), 'below rate-limiting (910), above ai-proxy (770)');
+    const order = [
+      PRIORITY.promptGuard,
+      PRIORITY.piiRedaction,
+      PRIORITY.tokenAccounting,
+      PRIORITY.semanticCache,
+      PRIORITY.modelRouter,
+    ];
+    assert.deepEqual(
+      [...order].sort((a, b) => b - a),
+      order,
+    );
+    assert.ok(
+      order.every((p) => p < 910 && p > 770),
+      'below rate-limiting (910), above ai-proxy (770)',
+    );
   });
 
   it('ships settings with one entry per plugin, one socket and one start command', () => {
@@ -68,9 +89,12 @@ describe('runtime: plugin discovery', () => {
     assert.equal(sockets.size, 1);
     assert.equal(names.filter((n) => kv.has(`pluginserver_${n}_start_cmd`)).length, 1);
     assert.ok(kv.has(`pluginserver_${names[0]}_start_cmd`), 'the start command sits on the first entry');
-    const queried = names.map((n) => /llm-pluginserver-query (\S+)$/.exec(kv.get(`pluginserver_${n}_query_cmd`) ?? '')?.[1]);
+    const queried = names.map(
+      (n) => /llm-pluginserver-query (\S+)$/.exec(kv.get(`pluginserver_${n}_query_cmd`) ?? '')?.[1],
+    );
     assert.deepEqual([...queried].sort(), [...shipped].sort());
-    for (const line of conf.split('\n')) assert.ok(!/start_cmd.*\s-v\b/.test(line), 'no verbose flag (it logs bodies)');
+    for (const line of conf.split('\n'))
+      assert.ok(!/start_cmd.*\s-v\b/.test(line), 'no verbose flag (it logs bodies)');
   });
 
   it('answers each per-plugin query with a one-element JSON array', () => {

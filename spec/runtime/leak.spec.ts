@@ -56,8 +56,19 @@ describe('runtime: plugin server event table and heap stay flat', () => {
     const t0 = performance.now();
     proc = spawn(
       process.execPath,
-      [join(root, 'node_modules/kong-pdk/bin/kong-js-pluginserver'), '-d', join(root, 'spec/fixtures/plugins'), '-p', prefix, '--sock-name', 'leak.sock'],
-      { env: { ...process.env, KONG_JS_EVENT_IDLE_TIMEOUT_MS: String(IDLE_MS) }, stdio: ['ignore', 'ignore', 'inherit'] },
+      [
+        join(root, 'node_modules/kong-pdk/bin/kong-js-pluginserver'),
+        '-d',
+        join(root, 'spec/fixtures/plugins'),
+        '-p',
+        prefix,
+        '--sock-name',
+        'leak.sock',
+      ],
+      {
+        env: { ...process.env, KONG_JS_EVENT_IDLE_TIMEOUT_MS: String(IDLE_MS) },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
     );
     await waitForFile(sock, 15_000);
     rpc = new RpcClient(sock);
@@ -76,7 +87,9 @@ describe('runtime: plugin server event table and heap stay flat', () => {
       ['js-noop', { label: 'x' }],
       ['js-exit', { status: 403, body: 'no', content_type: 'text/plain', as_json: false, use_error: false }],
     ] as const) {
-      const r = (await rpc.call('plugin.StartInstance', { Name: name, Config: JSON.stringify(config) })) as { Id: number };
+      const r = (await rpc.call('plugin.StartInstance', { Name: name, Config: JSON.stringify(config) })) as {
+        Id: number;
+      };
       ids[name] = r.Id;
     }
   });
@@ -92,11 +105,17 @@ describe('runtime: plugin server event table and heap stay flat', () => {
   async function oneEvent(i: number): Promise<void> {
     const kind = i % 3;
     if (kind === 0) {
-      const s = (await rpc.call('plugin.HandleEvent', { InstanceId: ids['js-noop'], EventName: 'access' })) as Step;
+      const s = (await rpc.call('plugin.HandleEvent', {
+        InstanceId: ids['js-noop'],
+        EventName: 'access',
+      })) as Step;
       assert.equal(s.Data, 'ret');
       return;
     }
-    let s = (await rpc.call('plugin.HandleEvent', { InstanceId: ids['js-exit'], EventName: 'access' })) as Step;
+    let s = (await rpc.call('plugin.HandleEvent', {
+      InstanceId: ids['js-exit'],
+      EventName: 'access',
+    })) as Step;
     assert.equal((s.Data as { Method: string }).Method, 'kong.ctx.shared.set');
     s = (await rpc.call('plugin.Step', { EventId: s.EventId, Data: null })) as Step;
     assert.equal((s.Data as { Method: string }).Method, 'kong.response.exit');
@@ -136,7 +155,7 @@ describe('runtime: plugin server event table and heap stay flat', () => {
     const abandoned = Math.floor(TOTAL / 3) + (TOTAL % 3 > 1 ? 1 : 0);
     const mb = (n: number) => (n / 1048576).toFixed(1);
     t.diagnostic(
-      `startup ${startupMs.toFixed(0)} ms; ${TOTAL} events (${(TOTAL - WARM) / seconds | 0}/s); ` +
+      `startup ${startupMs.toFixed(0)} ms; ${TOTAL} events (${((TOTAL - WARM) / seconds) | 0}/s); ` +
         `events warm=${warm.Events} peak=${peak.Events} end=${end.Events} swept=${end.EventsSwept}; ` +
         `heap warm=${mb(warm.Memory.HeapUsed)} end=${mb(end.Memory.HeapUsed)} MB; rss warm=${mb(warm.Memory.Rss)} end=${mb(end.Memory.Rss)} MB`,
     );

@@ -91,19 +91,29 @@ function freePort(): Promise<number> {
 
 async function ensureRedis(): Promise<{ url: string; stop: () => Promise<void> }> {
   if (process.env['REDIS_URL']) return { url: process.env['REDIS_URL'], stop: async () => undefined };
-  if (await canConnect('127.0.0.1', 6379)) return { url: 'redis://127.0.0.1:6379', stop: async () => undefined };
+  if (await canConnect('127.0.0.1', 6379))
+    return { url: 'redis://127.0.0.1:6379', stop: async () => undefined };
   const port = await freePort();
   let child: ChildProcess;
   try {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
   } catch (e) {
-    throw new Error(`no Redis available (REDIS_URL unset, 127.0.0.1:6379 unreachable, redis-server failed: ${(e as Error).message})`);
+    throw new Error(
+      `no Redis available (REDIS_URL unset, 127.0.0.1:6379 unreachable, redis-server failed: ${(e as Error).message})`,
+    );
   }
-  const spawnError = new Promise<never>((_, reject) => child.once('error', (e) => reject(new Error(`redis-server failed to start: ${e.message}`))));
+  const spawnError = new Promise<never>((_, reject) =>
+    child.once('error', (e) => reject(new Error(`redis-server failed to start: ${e.message}`))),
+  );
   const deadline = Date.now() + 10_000;
   for (;;) {
     if (await Promise.race([canConnect('127.0.0.1', port, 200), spawnError])) break;
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error('no Redis available: redis-server did not come up');
+    if (Date.now() > deadline || child.exitCode !== null)
+      throw new Error('no Redis available: redis-server did not come up');
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
@@ -121,13 +131,18 @@ async function postConfig(adminUrl: string, cfg: string | object): Promise<void>
   const body = typeof cfg === 'string' ? cfg : JSON.stringify(cfg);
   const res = await fetch(`${adminUrl}/config?flatten_errors=1`, {
     method: 'POST',
-    headers: { 'content-type': typeof cfg === 'string' && !cfg.trim().startsWith('{') ? 'text/yaml' : 'application/json' },
+    headers: {
+      'content-type':
+        typeof cfg === 'string' && !cfg.trim().startsWith('{') ? 'text/yaml' : 'application/json',
+    },
     body,
   });
   if (res.status !== 201) throw new Error(`POST /config failed: ${res.status} ${await res.text()}`);
 }
 
-export async function startStack<M extends MockLlmLike = MockLlmLike>(opts: StackOptions<M>): Promise<Stack<M>> {
+export async function startStack<M extends MockLlmLike = MockLlmLike>(
+  opts: StackOptions<M>,
+): Promise<Stack<M>> {
   const cleanups: Array<() => Promise<void>> = [];
   const stop = async (): Promise<void> => {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);

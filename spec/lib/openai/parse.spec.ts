@@ -30,19 +30,36 @@ test('parseJsonBody: valid bytes and strings', () => {
   assert.deepEqual(parseJsonBody(new TextEncoder().encode(JSON.stringify(body)), LIMITS), body);
   assert.deepEqual(parseJsonBody(JSON.stringify(body), LIMITS), body);
   // leading BOM ignored
-  assert.deepEqual(parseJsonBody(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"a":1}')]), LIMITS), { a: 1 });
+  assert.deepEqual(
+    parseJsonBody(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"a":1}')]), LIMITS),
+    { a: 1 },
+  );
 });
 
 test('parseJsonBody: too large → BODY_TOO_LARGE 413, checked before anything else', () => {
   rejects(() => parseJsonBody(Buffer.alloc(101, 0xff), { ...LIMITS, maxBytes: 100 }), 'BODY_TOO_LARGE', 413);
   rejects(() => parseJsonBody('é'.repeat(60), { ...LIMITS, maxBytes: 100 }), 'BODY_TOO_LARGE', 413); // 120 bytes
-  rejects(() => parseJsonBody(JSON.stringify({ s: 'x'.repeat(1000) }), { ...LIMITS, maxStringBytes: 100 }), 'BODY_TOO_LARGE', 413);
-  const many = JSON.stringify({ model: 'm', messages: Array.from({ length: 11 }, () => ({ role: 'user', content: 'x' })) });
+  rejects(
+    () => parseJsonBody(JSON.stringify({ s: 'x'.repeat(1000) }), { ...LIMITS, maxStringBytes: 100 }),
+    'BODY_TOO_LARGE',
+    413,
+  );
+  const many = JSON.stringify({
+    model: 'm',
+    messages: Array.from({ length: 11 }, () => ({ role: 'user', content: 'x' })),
+  });
   rejects(() => parseJsonBody(many, { ...LIMITS, maxMessages: 10 }), 'BODY_TOO_LARGE', 413);
 });
 
 test('parseJsonBody: invalid UTF-8 → BODY_INVALID_UTF8', () => {
-  for (const bad of [[0xff], [0xc3, 0x28], [0xe2, 0x82], [0xed, 0xa0, 0x80] /* surrogate */, [0xf8, 0x88, 0x80, 0x80, 0x80], [0xc0, 0xaf] /* overlong */]) {
+  for (const bad of [
+    [0xff],
+    [0xc3, 0x28],
+    [0xe2, 0x82],
+    [0xed, 0xa0, 0x80] /* surrogate */,
+    [0xf8, 0x88, 0x80, 0x80, 0x80],
+    [0xc0, 0xaf] /* overlong */,
+  ]) {
     const buf = Buffer.concat([Buffer.from('{"a":"'), Buffer.from(bad), Buffer.from('"}')]);
     rejects(() => parseJsonBody(buf, LIMITS), 'BODY_INVALID_UTF8');
   }
@@ -53,7 +70,10 @@ test('parseJsonBody: 10k nesting → BODY_TOO_DEEP without stack overflow; brack
   rejects(() => parseJsonBody('['.repeat(10_000) + ']'.repeat(10_000), LIMITS), 'BODY_TOO_DEEP');
   rejects(() => parseJsonBody('{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000), LIMITS), 'BODY_TOO_DEEP');
   rejects(() => parseJsonBody('['.repeat(1_000_000), { ...LIMITS, maxBytes: 2_000_000 }), 'BODY_TOO_DEEP');
-  assert.deepEqual(parseJsonBody(JSON.stringify({ s: '[[[[[[[[[[{{{{{{{{\\"' }), { ...LIMITS, maxDepth: 2 }), { s: '[[[[[[[[[[{{{{{{{{\\"' });
+  assert.deepEqual(
+    parseJsonBody(JSON.stringify({ s: '[[[[[[[[[[{{{{{{{{\\"' }), { ...LIMITS, maxDepth: 2 }),
+    { s: '[[[[[[[[[[{{{{{{{{\\"' },
+  );
   assert.deepEqual(parseJsonBody('[[1]]', { ...LIMITS, maxDepth: 2 }), [[1]]);
   rejects(() => parseJsonBody('[[[1]]]', { ...LIMITS, maxDepth: 2 }), 'BODY_TOO_DEEP');
 });
@@ -67,14 +87,20 @@ test('parseJsonBody: not JSON → BODY_NOT_JSON, message never echoes input', ()
 });
 
 test('parseJsonBody: __proto__ keys are dropped', () => {
-  const v = parseJsonBody('{"a":{"__proto__":{"polluted":1}},"\\u005f_proto__":{"x":1}}', LIMITS) as Record<string, unknown>;
+  const v = parseJsonBody('{"a":{"__proto__":{"polluted":1}},"\\u005f_proto__":{"x":1}}', LIMITS) as Record<
+    string,
+    unknown
+  >;
   assert.deepEqual(Object.keys(v), ['a']);
   assert.deepEqual(Object.keys(v['a'] as object), []);
   const merged = Object.assign({}, v['a']) as Record<string, unknown>;
   assert.equal(merged['polluted'], undefined);
 });
 
-const ok = (extra: Record<string, unknown> = {}, messages: unknown[] = [{ role: 'user', content: 'hi' }]) => ({ model: 'gpt-4o', messages, ...extra });
+const ok = (
+  extra: Record<string, unknown> = {},
+  messages: unknown[] = [{ role: 'user', content: 'hi' }],
+) => ({ model: 'gpt-4o', messages, ...extra });
 
 test('parseChatRequest: accepts the full surface and keeps unknown fields', () => {
   const body = ok(
@@ -87,7 +113,12 @@ test('parseChatRequest: accepts the full surface and keeps unknown fields', () =
       top_p: 1,
       n: 2,
       seed: 42,
-      tools: [{ type: 'function', function: { name: 'f', description: 'd', parameters: { type: 'object', properties: {} } } }],
+      tools: [
+        {
+          type: 'function',
+          function: { name: 'f', description: 'd', parameters: { type: 'object', properties: {} } },
+        },
+      ],
       tool_choice: { type: 'function', function: { name: 'f' } },
       response_format: { type: 'json_schema', json_schema: { name: 's', schema: {} } },
       functions: [{ name: 'g' }],
@@ -108,7 +139,11 @@ test('parseChatRequest: accepts the full surface and keeps unknown fields', () =
           { type: 'file', file: { file_id: 'file-1' } },
         ],
       },
-      { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }],
+      },
       { role: 'tool', tool_call_id: 'c1', content: 'result' },
       { role: 'assistant', content: [{ type: 'refusal', refusal: 'no' }] },
       { role: 'function', name: 'g', content: null },
@@ -126,16 +161,43 @@ test('parseChatRequest: wrong shapes → BODY_SHAPE with a precise path', () => 
     [ok({ model: 5 }), 'model must be'],
     [ok({}, []), 'messages must be a non-empty array'],
     [{ model: 'm', messages: {} }, 'messages must be a non-empty array'],
-    [ok({}, [{ role: 'user', content: 'a' }, { role: 'user', content: 'b' }, { role: 'user', content: 5 }]), 'messages[2].content must be a string or an array of content parts'],
+    [
+      ok({}, [
+        { role: 'user', content: 'a' },
+        { role: 'user', content: 'b' },
+        { role: 'user', content: 5 },
+      ]),
+      'messages[2].content must be a string or an array of content parts',
+    ],
     [ok({}, [{ role: 'hacker', content: 'x' }]), 'messages[0].role must be one of'],
     [ok({}, ['x']), 'messages[0] must be an object'],
     [ok({}, [{ role: 'user' }]), 'messages[0].content is required for role user'],
-    [ok({}, [{ role: 'user', content: [{ type: 'text', text: 1 }] }]), 'messages[0].content[0].text must be a string'],
-    [ok({}, [{ role: 'user', content: [{ type: 'weird' }] }]), 'messages[0].content[0].type is not an allowed'],
-    [ok({}, [{ role: 'system', content: [{ type: 'image_url', image_url: { url: 'x' } }] }]), 'messages[0].content[0].type is not an allowed'],
-    [ok({}, [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'x', detail: 'ultra' } }] }]), 'detail must be'],
+    [
+      ok({}, [{ role: 'user', content: [{ type: 'text', text: 1 }] }]),
+      'messages[0].content[0].text must be a string',
+    ],
+    [
+      ok({}, [{ role: 'user', content: [{ type: 'weird' }] }]),
+      'messages[0].content[0].type is not an allowed',
+    ],
+    [
+      ok({}, [{ role: 'system', content: [{ type: 'image_url', image_url: { url: 'x' } }] }]),
+      'messages[0].content[0].type is not an allowed',
+    ],
+    [
+      ok({}, [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'x', detail: 'ultra' } }] }]),
+      'detail must be',
+    ],
     [ok({}, [{ role: 'tool', content: 'x' }]), 'messages[0].tool_call_id must be a string'],
-    [ok({}, [{ role: 'assistant', tool_calls: [{ id: 'a', type: 'function', function: { name: 'f', arguments: {} } }] }]), 'messages[0].tool_calls[0].function.arguments must be a string'],
+    [
+      ok({}, [
+        {
+          role: 'assistant',
+          tool_calls: [{ id: 'a', type: 'function', function: { name: 'f', arguments: {} } }],
+        },
+      ]),
+      'messages[0].tool_calls[0].function.arguments must be a string',
+    ],
     [ok({}, [{ role: 'user', content: 'x', tool_calls: [] }]), 'tool_calls is only allowed on assistant'],
     [ok({ max_tokens: -1 }), 'max_tokens must be a non-negative integer'],
     [ok({ max_tokens: 1.5 }), 'max_tokens must be'],
@@ -155,12 +217,17 @@ test('parseChatRequest: wrong shapes → BODY_SHAPE with a precise path', () => 
   ];
   for (const [body, msg] of cases) {
     const e = rejects(() => parseChatRequest(body), 'BODY_SHAPE');
-    assert.ok(e.message.includes(msg), `${JSON.stringify(body).slice(0, 120)} → "${e.message}", wanted "${msg}"`);
+    assert.ok(
+      e.message.includes(msg),
+      `${JSON.stringify(body).slice(0, 120)} → "${e.message}", wanted "${msg}"`,
+    );
   }
 });
 
 test('null optional params are accepted (SDKs send them)', () => {
-  parseChatRequest(ok({ max_tokens: null, temperature: null, stream: null, stream_options: null, tools: null, seed: null }));
+  parseChatRequest(
+    ok({ max_tokens: null, temperature: null, stream: null, stream_options: null, tools: null, seed: null }),
+  );
 });
 
 test('parseCompletionRequest and parseEmbeddingsRequest', () => {
@@ -197,19 +264,43 @@ test('detectOperation: by path, then by body', () => {
 test('property: parseJsonBody + parseChatRequest never throw anything but PluginError', () => {
   const check = (input: Uint8Array | string): void => {
     try {
-      parseChatRequest(parseJsonBody(input, { maxBytes: 4096, maxDepth: 16, maxMessages: 8, maxStringBytes: 1024 }));
+      parseChatRequest(
+        parseJsonBody(input, { maxBytes: 4096, maxDepth: 16, maxMessages: 8, maxStringBytes: 1024 }),
+      );
     } catch (e) {
       if (!isPluginError(e)) throw e;
       assert.ok(e.status === 400 || e.status === 413);
     }
   };
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 600 }), (b) => check(b)), { numRuns: 2000 });
-  fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (s) => check(s)), { numRuns: 2000 });
-  fc.assert(fc.property(fc.jsonValue({ maxDepth: 20 }), (v) => check(JSON.stringify(v) ?? 'null')), { numRuns: 2000 });
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 600 }), (b) => check(b)),
+    { numRuns: 2000 },
+  );
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (s) => check(s)),
+    { numRuns: 2000 },
+  );
+  fc.assert(
+    fc.property(fc.jsonValue({ maxDepth: 20 }), (v) => check(JSON.stringify(v) ?? 'null')),
+    { numRuns: 2000 },
+  );
   const msg = fc.record(
     {
-      role: fc.oneof(fc.constantFrom('system', 'user', 'assistant', 'tool', 'developer', 'function', 'x'), fc.anything()),
-      content: fc.oneof(fc.string(), fc.constant(null), fc.array(fc.record({ type: fc.constantFrom('text', 'image_url', 'refusal', 'file'), text: fc.anything() }, { requiredKeys: [] })), fc.anything()),
+      role: fc.oneof(
+        fc.constantFrom('system', 'user', 'assistant', 'tool', 'developer', 'function', 'x'),
+        fc.anything(),
+      ),
+      content: fc.oneof(
+        fc.string(),
+        fc.constant(null),
+        fc.array(
+          fc.record(
+            { type: fc.constantFrom('text', 'image_url', 'refusal', 'file'), text: fc.anything() },
+            { requiredKeys: [] },
+          ),
+        ),
+        fc.anything(),
+      ),
       name: fc.anything(),
       tool_calls: fc.anything(),
       tool_call_id: fc.anything(),
@@ -217,8 +308,18 @@ test('property: parseJsonBody + parseChatRequest never throw anything but Plugin
     { requiredKeys: ['role'] },
   );
   const body = fc.record(
-    { model: fc.oneof(fc.string(), fc.anything()), messages: fc.oneof(fc.array(msg, { maxLength: 10 }), fc.anything()), max_tokens: fc.anything(), tools: fc.anything(), tool_choice: fc.anything(), stream_options: fc.anything() },
+    {
+      model: fc.oneof(fc.string(), fc.anything()),
+      messages: fc.oneof(fc.array(msg, { maxLength: 10 }), fc.anything()),
+      max_tokens: fc.anything(),
+      tools: fc.anything(),
+      tool_choice: fc.anything(),
+      stream_options: fc.anything(),
+    },
     { requiredKeys: [] },
   );
-  fc.assert(fc.property(body, (v) => check(JSON.stringify(v) ?? 'null')), { numRuns: 3000 });
+  fc.assert(
+    fc.property(body, (v) => check(JSON.stringify(v) ?? 'null')),
+    { numRuns: 3000 },
+  );
 });

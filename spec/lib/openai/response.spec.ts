@@ -27,15 +27,41 @@ test('extractUsage: full, partial, garbage', () => {
   });
   // garbage: strings, negatives, floats, cached > prompt
   assert.deepEqual(
-    extractUsage({ usage: { prompt_tokens: 10, completion_tokens: '5', total_tokens: -1, prompt_tokens_details: { cached_tokens: 99 }, completion_tokens_details: 'x' } }),
+    extractUsage({
+      usage: {
+        prompt_tokens: 10,
+        completion_tokens: '5',
+        total_tokens: -1,
+        prompt_tokens_details: { cached_tokens: 99 },
+        completion_tokens_details: 'x',
+      },
+    }),
     { prompt_tokens: 10, completion_tokens: 0, total_tokens: 10, cached_tokens: 10, reasoning_tokens: 0 },
   );
   // Responses API shape
   assert.deepEqual(
-    extractUsage({ usage: { input_tokens: 10, output_tokens: 4, total_tokens: 14, input_tokens_details: { cached_tokens: 2 }, output_tokens_details: { reasoning_tokens: 1 } } }),
+    extractUsage({
+      usage: {
+        input_tokens: 10,
+        output_tokens: 4,
+        total_tokens: 14,
+        input_tokens_details: { cached_tokens: 2 },
+        output_tokens_details: { reasoning_tokens: 1 },
+      },
+    }),
     { prompt_tokens: 10, completion_tokens: 4, total_tokens: 14, cached_tokens: 2, reasoning_tokens: 1 },
   );
-  for (const bad of [undefined, null, 'x', 5, {}, { usage: null }, { usage: 'x' }, { usage: { prompt_tokens: 'a' } }, { usage: [] }]) {
+  for (const bad of [
+    undefined,
+    null,
+    'x',
+    5,
+    {},
+    { usage: null },
+    { usage: 'x' },
+    { usage: { prompt_tokens: 'a' } },
+    { usage: [] },
+  ]) {
     assert.equal(extractUsage(bad), undefined);
   }
 });
@@ -57,11 +83,23 @@ async function withServer(body: string, fn: (baseURL: string) => Promise<void>):
   }
 }
 
-const usage = { prompt_tokens: 12, completion_tokens: 9, total_tokens: 21, cached_tokens: 4, reasoning_tokens: 0 };
+const usage = {
+  prompt_tokens: 12,
+  completion_tokens: 9,
+  total_tokens: 21,
+  cached_tokens: 4,
+  reasoning_tokens: 0,
+};
 const CONTENT = 'Hello! 👋🏽 Ça va? 你好。'.repeat(5);
 
 test('buildSseReplay: the official openai SDK parses the replay (content, finish reason, usage)', async () => {
-  const completion = buildChatCompletion({ model: 'gpt-4o-mini', content: CONTENT, usage, id: 'chatcmpl-test', created: 1700000000 });
+  const completion = buildChatCompletion({
+    model: 'gpt-4o-mini',
+    content: CONTENT,
+    usage,
+    id: 'chatcmpl-test',
+    created: 1700000000,
+  });
   const sse = buildSseReplay(completion, { includeUsage: true, chunkChars: 7 });
   assert.ok(sse.endsWith('data: [DONE]\n\n'));
   await withServer(sse, async (baseURL) => {
@@ -97,7 +135,10 @@ test('buildSseReplay: the official openai SDK parses the replay (content, finish
     });
 
     // The SDK's stream helper accumulates a final ChatCompletion.
-    const runner = client.chat.completions.stream({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+    const runner = client.chat.completions.stream({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     const final = await runner.finalChatCompletion();
     assert.equal(final.choices[0]!.message.content, CONTENT);
     assert.equal(final.choices[0]!.finish_reason, 'stop');
@@ -108,14 +149,19 @@ test('buildSseReplay: tool calls round-trip through the SDK stream helper; no us
   const completion = buildChatCompletion({
     model: 'gpt-4o',
     content: null,
-    tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }],
+    tool_calls: [
+      { id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
+    ],
   });
   assert.equal(completion.choices[0]!.finish_reason, 'tool_calls');
   const sse = buildSseReplay(completion);
   assert.ok(!sse.includes('"usage"'));
   await withServer(sse, async (baseURL) => {
     const client = new OpenAI({ apiKey: 'test', baseURL, maxRetries: 0 });
-    const runner = client.chat.completions.stream({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] });
+    const runner = client.chat.completions.stream({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     const final = await runner.finalChatCompletion();
     const tc = final.choices[0]!.message.tool_calls![0]!;
     assert.equal(tc.id, 'call_1');
@@ -135,6 +181,10 @@ test('buildSseReplay never splits a surrogate pair', () => {
     .split('\n\n')
     .filter((l) => l.startsWith('data: {'))
     .map((l) => JSON.parse(l.slice(6)) as { choices: { delta: { content?: string } }[] })
-    .flatMap((ch) => ch.choices.map((x) => x.delta.content).filter((x): x is string => typeof x === 'string' && x.length > 0));
+    .flatMap((ch) =>
+      ch.choices
+        .map((x) => x.delta.content)
+        .filter((x): x is string => typeof x === 'string' && x.length > 0),
+    );
   assert.deepEqual(pieces, Array(10).fill('🎉'));
 });

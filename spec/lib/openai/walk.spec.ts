@@ -7,12 +7,25 @@ test('forEachText visits every text of a chat request with its location and rewr
     model: 'gpt-4o',
     messages: [
       { role: 'system', content: 'sys a@b.c' },
-      { role: 'user', content: [{ type: 'text', text: 'part a@b.c' }, { type: 'image_url', image_url: { url: 'https://a@b.c/x.png' } }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'part a@b.c' },
+          { type: 'image_url', image_url: { url: 'https://a@b.c/x.png' } },
+        ],
+      },
       {
         role: 'assistant',
         content: null,
         tool_calls: [
-          { id: '1', type: 'function', function: { name: 'send', arguments: '{"to":"a@b.c","n":5,"cc":["a@b.c"],"nested":{"x":"a@b.c"}}' } },
+          {
+            id: '1',
+            type: 'function',
+            function: {
+              name: 'send',
+              arguments: '{"to":"a@b.c","n":5,"cc":["a@b.c"],"nested":{"x":"a@b.c"}}',
+            },
+          },
           { id: '2', type: 'function', function: { name: 'raw', arguments: 'not json a@b.c' } },
         ],
       },
@@ -41,17 +54,36 @@ test('forEachText visits every text of a chat request with its location and rewr
   assert.equal(n, 8);
   const m = req.messages;
   assert.equal(m[0]!.content, 'sys <EMAIL_1>');
-  assert.deepEqual(JSON.parse(m[2]!.tool_calls![0]!.function!.arguments), { to: '<EMAIL_1>', n: 5, cc: ['<EMAIL_1>'], nested: { x: '<EMAIL_1>' } });
+  assert.deepEqual(JSON.parse(m[2]!.tool_calls![0]!.function!.arguments), {
+    to: '<EMAIL_1>',
+    n: 5,
+    cc: ['<EMAIL_1>'],
+    nested: { x: '<EMAIL_1>' },
+  });
   assert.equal(m[2]!.tool_calls![1]!.function!.arguments, 'not json <EMAIL_1>');
   assert.equal(m[3]!.content, 'sent to <EMAIL_1>');
   // image URL untouched
-  assert.equal((m[1]!.content as { image_url?: { url: string } }[])[1]!.image_url!.url, 'https://a@b.c/x.png');
+  assert.equal(
+    (m[1]!.content as { image_url?: { url: string } }[])[1]!.image_url!.url,
+    'https://a@b.c/x.png',
+  );
 });
 
 test('forEachText leaves unchanged arguments byte-identical', () => {
   const args = '{ "a" : "x" }';
-  const req = parseChatRequest({ model: 'm', messages: [{ role: 'assistant', tool_calls: [{ id: '1', type: 'function', function: { name: 'f', arguments: args } }] }] });
-  assert.equal(forEachText(req, () => undefined), 0);
+  const req = parseChatRequest({
+    model: 'm',
+    messages: [
+      {
+        role: 'assistant',
+        tool_calls: [{ id: '1', type: 'function', function: { name: 'f', arguments: args } }],
+      },
+    ],
+  });
+  assert.equal(
+    forEachText(req, () => undefined),
+    0,
+  );
   assert.equal(req.messages[0]!.tool_calls![0]!.function!.arguments, args);
 });
 

@@ -1,7 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PluginError } from '../../../lib/errors';
-import { CATALOG, costOf, costOfPico, lookupModel, picoToUsd, resolvePrices, type Prices } from '../../../lib/pricing';
+import {
+  CATALOG,
+  costOf,
+  costOfPico,
+  lookupModel,
+  picoToUsd,
+  resolvePrices,
+  type Prices,
+} from '../../../lib/pricing';
 
 const near = (a: number, b: number, eps = 1e-12): void => assert.ok(Math.abs(a - b) <= eps, `${a} != ${b}`);
 
@@ -31,7 +39,14 @@ test('lookup: exact, snapshot suffixes, provider prefixes, case-insensitive', ()
 });
 
 test('lookup: differently priced variants never fall back to their base model', () => {
-  for (const m of ['gpt-4o-realtime-preview', 'o3-deep-research', 'gpt-4o-audio-preview-2024-12-17', 'my-gpt-4o', 'gpt-4o-foo', 'llama-3']) {
+  for (const m of [
+    'gpt-4o-realtime-preview',
+    'o3-deep-research',
+    'gpt-4o-audio-preview-2024-12-17',
+    'my-gpt-4o',
+    'gpt-4o-foo',
+    'llama-3',
+  ]) {
     assert.equal(lookupModel(m), undefined, m);
   }
   assert.equal(lookupModel('o1-pro-2025-03-19')?.key, 'o1-pro');
@@ -70,13 +85,22 @@ test('costOf: reasoning tokens are part of completion tokens (billed once at out
 });
 
 test('costOf: cached price defaults to input; cache writes and audio billed at their own prices', () => {
-  const noCache = costOf({ prompt_tokens: 100, completion_tokens: 0, cached_tokens: 40 }, { input: 3, output: 15 });
+  const noCache = costOf(
+    { prompt_tokens: 100, completion_tokens: 0, cached_tokens: 40 },
+    { input: 3, output: 15 },
+  );
   near(noCache.input + noCache.cached_input, (100 * 3) / 1e6);
   const anth: Prices = { input: 3, cached_input: 0.3, cache_write: 3.75, output: 15 };
-  const c = costOf({ prompt_tokens: 1000, completion_tokens: 10, cached_tokens: 500, cache_write_tokens: 300 }, anth);
+  const c = costOf(
+    { prompt_tokens: 1000, completion_tokens: 10, cached_tokens: 500, cache_write_tokens: 300 },
+    anth,
+  );
   near(c.input, (200 * 3 + 300 * 3.75) / 1e6);
   near(c.cached_input, (500 * 0.3) / 1e6);
-  const audio = costOf({ prompt_tokens: 100, completion_tokens: 50, audio_prompt_tokens: 60, audio_completion_tokens: 20 }, { input: 2.5, output: 10, audio_input: 40, audio_output: 80 });
+  const audio = costOf(
+    { prompt_tokens: 100, completion_tokens: 50, audio_prompt_tokens: 60, audio_completion_tokens: 20 },
+    { input: 2.5, output: 10, audio_input: 40, audio_output: 80 },
+  );
   near(audio.input, (40 * 2.5 + 60 * 40) / 1e6);
   near(audio.output, (30 * 10 + 20 * 80) / 1e6);
 });
@@ -85,16 +109,23 @@ test('costOf: exact integer arithmetic, no float drift (1e-9 USD or better)', ()
   // 0.1 + 0.2 style prices accumulated over many requests must sum exactly.
   const p: Prices = { input: 0.1, cached_input: 0.025, output: 0.2 };
   let pico = 0n;
-  for (let i = 0; i < 100_000; i++) pico += costOfPico({ prompt_tokens: 7, completion_tokens: 3, cached_tokens: 2 }, p).total;
+  for (let i = 0; i < 100_000; i++)
+    pico += costOfPico({ prompt_tokens: 7, completion_tokens: 3, cached_tokens: 2 }, p).total;
   // exact: per request 5*0.1 + 2*0.025 + 3*0.2 = 1.15 USD per 1M → 1.15e-6 USD; × 1e5 = 0.115 USD
   assert.equal(pico, 115_000_000_000n);
   assert.equal(picoToUsd(pico), 0.115);
   // large totals keep precision
-  const big = costOf({ prompt_tokens: 2_000_000_000, completion_tokens: 1_000_000_003 }, { input: 15, output: 75 });
+  const big = costOf(
+    { prompt_tokens: 2_000_000_000, completion_tokens: 1_000_000_003 },
+    { input: 15, output: 75 },
+  );
   near(big.total, 30_000 + 75_000.000225, 1e-9);
   assert.equal(big.total_nanousd, 105_000_000_225_000);
   // sub-nano totals round up for counters
-  assert.equal(costOf({ prompt_tokens: 1, completion_tokens: 0 }, { input: 0.0001, output: 0 }).total_nanousd, 1);
+  assert.equal(
+    costOf({ prompt_tokens: 1, completion_tokens: 0 }, { input: 0.0001, output: 0 }).total_nanousd,
+    1,
+  );
   // garbage token counts are zero
   assert.equal(costOf({ prompt_tokens: NaN, completion_tokens: -5 }, p).total, 0);
 });
@@ -110,16 +141,36 @@ test('resolvePrices: overrides (partial merge, snapshot match), catalog, fallbac
   const cat = resolvePrices('claude-haiku-4-5-20251001', undefined, 'reject');
   assert.equal(cat.source, 'catalog');
   assert.equal(cat.input, 1);
-  const e = assert.throws(() => resolvePrices('unknown-model', overrides, 'reject'), (err: unknown) => {
-    assert.ok(err instanceof PluginError);
-    assert.equal(err.code, 'MODEL_UNKNOWN');
-    assert.equal(err.status, 400);
-    return true;
-  });
+  const e = assert.throws(
+    () => resolvePrices('unknown-model', overrides, 'reject'),
+    (err: unknown) => {
+      assert.ok(err instanceof PluginError);
+      assert.equal(err.code, 'MODEL_UNKNOWN');
+      assert.equal(err.status, 400);
+      return true;
+    },
+  );
   void e;
-  assert.deepEqual(resolvePrices('unknown-model', undefined, 'zero'), { input: 0, output: 0, source: 'zero' });
-  assert.deepEqual(resolvePrices('unknown-model', undefined, 'default', { input: 1, output: 2 }), { input: 1, output: 2, source: 'default' });
-  assert.throws(() => resolvePrices('unknown-model', undefined, 'default'), (err: unknown) => err instanceof PluginError && err.code === 'CONFIG_INVALID');
-  assert.throws(() => resolvePrices('x', { x: { input: 1 } }, 'zero'), (err: unknown) => err instanceof PluginError && err.code === 'CONFIG_INVALID');
-  assert.throws(() => resolvePrices('x', { x: { input: -1, output: 1 } }, 'zero'), (err: unknown) => err instanceof PluginError && err.code === 'CONFIG_INVALID');
+  assert.deepEqual(resolvePrices('unknown-model', undefined, 'zero'), {
+    input: 0,
+    output: 0,
+    source: 'zero',
+  });
+  assert.deepEqual(resolvePrices('unknown-model', undefined, 'default', { input: 1, output: 2 }), {
+    input: 1,
+    output: 2,
+    source: 'default',
+  });
+  assert.throws(
+    () => resolvePrices('unknown-model', undefined, 'default'),
+    (err: unknown) => err instanceof PluginError && err.code === 'CONFIG_INVALID',
+  );
+  assert.throws(
+    () => resolvePrices('x', { x: { input: 1 } }, 'zero'),
+    (err: unknown) => err instanceof PluginError && err.code === 'CONFIG_INVALID',
+  );
+  assert.throws(
+    () => resolvePrices('x', { x: { input: -1, output: 1 } }, 'zero'),
+    (err: unknown) => err instanceof PluginError && err.code === 'CONFIG_INVALID',
+  );
 });

@@ -118,7 +118,9 @@ export function storeContract(name: string, make: () => Promise<ContractTarget>)
 
     it('never lets concurrent reservations exceed the limit', async () => {
       const a = win(k('w'), 100);
-      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => s.reserve([a], [10], `c${i}`, 60)));
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => s.reserve([a], [10], `c${i}`, 60)),
+      );
       assert.equal(results.filter((r) => r.ok).length, 10);
       assert.deepEqual(await s.usage([a]), [100]);
     });
@@ -137,9 +139,15 @@ export function storeContract(name: string, make: () => Promise<ContractTarget>)
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) ids.push(await s.streamAdd(st, { i: String(i) }, 1000));
       const all = await s.streamRead(st, '0', 100);
-      assert.deepEqual(all.map((e) => e.fields.i), ['0', '1', '2', '3', '4']);
+      assert.deepEqual(
+        all.map((e) => e.fields.i),
+        ['0', '1', '2', '3', '4'],
+      );
       const after = await s.streamRead(st, ids[2]!, 100);
-      assert.deepEqual(after.map((e) => e.fields.i), ['3', '4']);
+      assert.deepEqual(
+        after.map((e) => e.fields.i),
+        ['3', '4'],
+      );
       const capped = k('capped');
       for (let i = 0; i < 400; i++) await s.streamAdd(capped, { i: String(i) }, 50);
       const left = await s.streamRead(capped, '0', 1000);

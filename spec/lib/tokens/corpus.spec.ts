@@ -4,7 +4,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tiktoken, type TiktokenBPE } from 'js-tiktoken/lite';
 import { parseChatRequest, type ChatRequest } from '../../../lib/openai';
-import { countChatPrompt, countWithEncoding, encodeWithEncoding, encodingForModel, type EncodingName } from '../../../lib/tokens';
+import {
+  countChatPrompt,
+  countWithEncoding,
+  encodeWithEncoding,
+  encodingForModel,
+  type EncodingName,
+} from '../../../lib/tokens';
 
 // Exports-only subpaths (the tsconfig's node10 resolution cannot type them): plain require.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -12,13 +18,16 @@ const o200k = require('js-tiktoken/ranks/o200k_base') as TiktokenBPE;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const cl100k = require('js-tiktoken/ranks/cl100k_base') as TiktokenBPE;
 
-const ref: Record<EncodingName, Tiktoken> = { o200k_base: new Tiktoken(o200k), cl100k_base: new Tiktoken(cl100k) };
+const ref: Record<EncodingName, Tiktoken> = {
+  o200k_base: new Tiktoken(o200k),
+  cl100k_base: new Tiktoken(cl100k),
+};
 /** tiktoken's encode_ordinary: special-token strings are plain text. */
 const refEncode = (text: string, enc: EncodingName): number[] => ref[enc].encode(text, [], []);
 
-const corpus = (JSON.parse(readFileSync(join(__dirname, '../../fixtures/chat-requests/corpus.json'), 'utf8')) as unknown[]).map(
-  parseChatRequest,
-);
+const corpus = (
+  JSON.parse(readFileSync(join(__dirname, '../../fixtures/chat-requests/corpus.json'), 'utf8')) as unknown[]
+).map(parseChatRequest);
 
 function textsOf(req: ChatRequest): string[] {
   const out: string[] = [];
@@ -37,7 +46,8 @@ function refChat(req: ChatRequest, enc: EncodingName): number {
   for (const m of req.messages) {
     n += 3 + refEncode(m.role, enc).length;
     if (typeof m.content === 'string') n += refEncode(m.content, enc).length;
-    else if (Array.isArray(m.content)) for (const p of m.content) if (p.type === 'text') n += refEncode(p.text, enc).length;
+    else if (Array.isArray(m.content))
+      for (const p of m.content) if (p.type === 'text') n += refEncode(p.text, enc).length;
     if (typeof m.name === 'string') n += refEncode(m.name, enc).length + 1;
   }
   return n;
@@ -57,7 +67,11 @@ test('every text: token ids and counts identical to js-tiktoken, both encodings 
         const expected = refEncode(t, enc);
         const count = countWithEncoding(t, enc);
         const ids = encodeWithEncoding(t, enc);
-        if (count !== expected.length || ids.length !== expected.length || ids.some((id, k) => id !== expected[k])) {
+        if (
+          count !== expected.length ||
+          ids.length !== expected.length ||
+          ids.some((id, k) => id !== expected[k])
+        ) {
           mismatches.push(`request ${i} ${enc}: ${count} vs ${expected.length}`);
         }
       }

@@ -22,12 +22,32 @@ const cl100k = new Tiktoken(require('js-tiktoken/ranks/cl100k_base') as Tiktoken
 
 // OpenAI cookbook "How to count tokens with tiktoken": documented prompt_tokens for this example.
 const COOKBOOK = [
-  { role: 'system', content: 'You are a helpful, pattern-following assistant that translates corporate jargon into plain English.' },
+  {
+    role: 'system',
+    content:
+      'You are a helpful, pattern-following assistant that translates corporate jargon into plain English.',
+  },
   { role: 'system', name: 'example_user', content: 'New synergies will help drive top-line growth.' },
-  { role: 'system', name: 'example_assistant', content: 'Things working well together will increase revenue.' },
-  { role: 'system', name: 'example_user', content: "Let's circle back when we have more bandwidth to touch base on opportunities for increased leverage." },
-  { role: 'system', name: 'example_assistant', content: "Let's talk later when we're less busy about how to do better." },
-  { role: 'user', content: "This late pivot means we don't have time to boil the ocean for the client deliverable." },
+  {
+    role: 'system',
+    name: 'example_assistant',
+    content: 'Things working well together will increase revenue.',
+  },
+  {
+    role: 'system',
+    name: 'example_user',
+    content:
+      "Let's circle back when we have more bandwidth to touch base on opportunities for increased leverage.",
+  },
+  {
+    role: 'system',
+    name: 'example_assistant',
+    content: "Let's talk later when we're less busy about how to do better.",
+  },
+  {
+    role: 'user',
+    content: "This late pivot means we don't have time to boil the ocean for the client deliverable.",
+  },
 ];
 
 test('cookbook example: 129 tokens on gpt-3.5-turbo/gpt-4 (cl100k), 124 on gpt-4o/gpt-4o-mini (o200k)', () => {
@@ -45,27 +65,67 @@ test('cookbook example: 129 tokens on gpt-3.5-turbo/gpt-4 (cl100k), 124 on gpt-4
 });
 
 test('accounting formula: 3 per message + role + content, +1 per name (+ name tokens), +3 priming', () => {
-  const one = countChatPrompt(parseChatRequest({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hello' }] }));
+  const one = countChatPrompt(
+    parseChatRequest({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hello' }] }),
+  );
   assert.equal(one.tokens, 3 + 3 + 1 + 1); // priming + per-message + "user" + "hello"
-  const named = countChatPrompt(parseChatRequest({ model: 'gpt-4o', messages: [{ role: 'user', name: 'bob', content: 'hello' }] }));
+  const named = countChatPrompt(
+    parseChatRequest({ model: 'gpt-4o', messages: [{ role: 'user', name: 'bob', content: 'hello' }] }),
+  );
   assert.equal(named.tokens, one.tokens + 1 + countText('bob', 'gpt-4o'));
   const parts = countChatPrompt(
-    parseChatRequest({ model: 'gpt-4o', messages: [{ role: 'user', content: [{ type: 'text', text: 'hello' }, { type: 'text', text: 'world' }] }] }),
+    parseChatRequest({
+      model: 'gpt-4o',
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'hello' },
+            { type: 'text', text: 'world' },
+          ],
+        },
+      ],
+    }),
   );
   assert.equal(parts.tokens, 3 + 3 + 1 + countText('hello', 'gpt-4o') + countText('world', 'gpt-4o'));
 });
 
 test('encoding by model family; non-OpenAI models are o200k approximations', () => {
-  for (const m of ['gpt-4o', 'gpt-4o-2024-08-06', 'gpt-4.1-mini', 'o1', 'o3-mini', 'o4-mini', 'gpt-5', 'openai/gpt-4o', 'GPT-4O']) {
+  for (const m of [
+    'gpt-4o',
+    'gpt-4o-2024-08-06',
+    'gpt-4.1-mini',
+    'o1',
+    'o3-mini',
+    'o4-mini',
+    'gpt-5',
+    'openai/gpt-4o',
+    'GPT-4O',
+  ]) {
     assert.deepEqual(encodingForModel(m), { encoding: 'o200k_base', approximate: false }, m);
   }
-  for (const m of ['gpt-4', 'gpt-4-turbo', 'gpt-3.5-turbo-0125', 'text-embedding-3-small', 'azure/gpt-35-turbo']) {
+  for (const m of [
+    'gpt-4',
+    'gpt-4-turbo',
+    'gpt-3.5-turbo-0125',
+    'text-embedding-3-small',
+    'azure/gpt-35-turbo',
+  ]) {
     assert.deepEqual(encodingForModel(m), { encoding: 'cl100k_base', approximate: false }, m);
   }
-  for (const m of ['claude-3-5-sonnet-20241022', 'gemini-2.5-pro', 'llama-3.3-70b-versatile', 'mistral-large-latest', '', undefined]) {
+  for (const m of [
+    'claude-3-5-sonnet-20241022',
+    'gemini-2.5-pro',
+    'llama-3.3-70b-versatile',
+    'mistral-large-latest',
+    '',
+    undefined,
+  ]) {
     assert.deepEqual(encodingForModel(m), { encoding: 'o200k_base', approximate: true }, String(m));
   }
-  const c = countChatPrompt(parseChatRequest({ model: 'claude-sonnet-4', messages: [{ role: 'user', content: 'hi' }] }));
+  const c = countChatPrompt(
+    parseChatRequest({ model: 'claude-sonnet-4', messages: [{ role: 'user', content: 'hi' }] }),
+  );
   assert.equal(c.approximate, true);
 });
 
@@ -89,7 +149,9 @@ test('known edge case: a BOM (U+FEFF) inside text is overcounted by gpt-tokenize
     const diff = countWithEncoding(t, 'o200k_base') - o200k.encode(t, [], []).length;
     assert.ok(diff >= 1 && diff <= 2 * bom, `${JSON.stringify(t)}: diff ${diff}`);
   }
-  const r = countChatPrompt(parseChatRequest({ model: 'gpt-4o', messages: [{ role: 'user', content: 'a\uFEFFb' }] }));
+  const r = countChatPrompt(
+    parseChatRequest({ model: 'gpt-4o', messages: [{ role: 'user', content: 'a\uFEFFb' }] }),
+  );
   assert.equal(r.approximate, true);
 });
 
@@ -139,7 +201,10 @@ test('image size from data URLs (PNG, JPEG, GIF); sized images are not approxima
   assert.equal(imageSizeFromDataUrl('https://example.com/cat.png'), undefined);
   assert.equal(imageSizeFromDataUrl('data:image/png;base64,!!!!'), undefined);
   const req = (url: string) =>
-    parseChatRequest({ model: 'gpt-4o', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url, detail: 'high' } }] }] });
+    parseChatRequest({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url, detail: 'high' } }] }],
+    });
   const sized = countChatPrompt(req(png(2048, 4096)));
   assert.equal(sized.tokens, 3 + 3 + 1 + 1105);
   assert.equal(sized.approximate, false);
@@ -171,11 +236,18 @@ test('tool definitions: rendered namespace + 9 framing, -4 with a system message
     rendered,
     'namespace functions {\n\n// Get the current weather\ntype get_weather = (_: {\n// City and country\nlocation: string,\nunit?: "celsius" | "fahrenheit",\n}) => any;\n\n} // namespace functions',
   );
-  const base = countChatPrompt(parseChatRequest({ model: 'gpt-4o', messages: [{ role: 'user', content: 'weather?' }] }));
-  const withTools = countChatPrompt(parseChatRequest({ model: 'gpt-4o', messages: [{ role: 'user', content: 'weather?' }], tools }));
+  const base = countChatPrompt(
+    parseChatRequest({ model: 'gpt-4o', messages: [{ role: 'user', content: 'weather?' }] }),
+  );
+  const withTools = countChatPrompt(
+    parseChatRequest({ model: 'gpt-4o', messages: [{ role: 'user', content: 'weather?' }], tools }),
+  );
   assert.equal(withTools.tokens, base.tokens + countText(rendered, 'gpt-4o') + 9);
   assert.equal(withTools.approximate, true);
-  const sys = [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'weather?' }];
+  const sys = [
+    { role: 'system', content: 'be brief' },
+    { role: 'user', content: 'weather?' },
+  ];
   const baseSys = countChatPrompt(parseChatRequest({ model: 'gpt-4o', messages: sys }));
   const withSys = countChatPrompt(parseChatRequest({ model: 'gpt-4o', messages: sys, tools }));
   assert.equal(withSys.tokens, baseSys.tokens + countText(rendered, 'gpt-4o') + 9 - 4);
@@ -186,8 +258,18 @@ test('assistant tool calls, audio and file parts are counted (estimates)', () =>
     parseChatRequest({
       model: 'gpt-4o',
       messages: [
-        { role: 'user', content: [{ type: 'input_audio', input_audio: { data: 'A'.repeat(64_000), format: 'wav' } }, { type: 'file', file: { file_id: 'f1' } }] },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'input_audio', input_audio: { data: 'A'.repeat(64_000), format: 'wav' } },
+            { type: 'file', file: { file_id: 'f1' } },
+          ],
+        },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }],
+        },
         { role: 'tool', tool_call_id: 'c1', content: 'ok' },
       ],
     }),
@@ -197,7 +279,10 @@ test('assistant tool calls, audio and file parts are counted (estimates)', () =>
 });
 
 test('completions and embeddings inputs', () => {
-  assert.equal(countCompletionPrompt({ model: 'gpt-3.5-turbo-instruct', prompt: ['hello', 'world'] }).tokens, 2);
+  assert.equal(
+    countCompletionPrompt({ model: 'gpt-3.5-turbo-instruct', prompt: ['hello', 'world'] }).tokens,
+    2,
+  );
   assert.equal(countCompletionPrompt({ model: 'gpt-3.5-turbo-instruct', prompt: [1, 2, 3] }).tokens, 3);
   assert.equal(countEmbeddingsInput({ model: 'text-embedding-3-small', input: 'hello world' }).tokens, 2);
   assert.equal(countEmbeddingsInput({ model: 'text-embedding-3-small', input: [[1, 2], [3]] }).tokens, 3);

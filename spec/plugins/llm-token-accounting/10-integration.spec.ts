@@ -40,7 +40,12 @@ describe('llm-token-accounting: (integration)', () => {
                 { name: 'key-auth' },
                 {
                   name: 'llm-token-accounting',
-                  config: { strategy: 'redis', redis: { host: redisCfg.host, port: redisCfg.port, key_prefix: prefix }, policies, ...extra },
+                  config: {
+                    strategy: 'redis',
+                    redis: { host: redisCfg.host, port: redisCfg.port, key_prefix: prefix },
+                    policies,
+                    ...extra,
+                  },
                 },
                 { name: 'llm-response-tap' },
               ],
@@ -56,12 +61,19 @@ describe('llm-token-accounting: (integration)', () => {
   }
 
   const client = (key = 'alice-key') =>
-    new OpenAI({ apiKey: 'unused', baseURL: `${gw.proxyUrl}/ai/v1`, defaultHeaders: { apikey: key }, maxRetries: 0 });
+    new OpenAI({
+      apiKey: 'unused',
+      baseURL: `${gw.proxyUrl}/ai/v1`,
+      defaultHeaders: { apikey: key },
+      maxRetries: 0,
+    });
 
   async function ledger(): Promise<Record<string, string>[]> {
     await gw.waitForLogs();
     const rows = await redis.xrange(`${prefix}:v1:ledger`, '-', '+');
-    return rows.map(([, kv]) => Object.fromEntries(kv.flatMap((_, i) => (i % 2 ? [] : [[kv[i]!, kv[i + 1]!]]))));
+    return rows.map(([, kv]) =>
+      Object.fromEntries(kv.flatMap((_, i) => (i % 2 ? [] : [[kv[i]!, kv[i + 1]!]]))),
+    );
   }
 
   before(async () => {
@@ -88,7 +100,10 @@ describe('llm-token-accounting: (integration)', () => {
 
   it('books exactly the upstream usage of a non-stream call, at catalog prices', async () => {
     await gw.loadConfig(config([]));
-    const res = await client().chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Count to three.' }] });
+    const res = await client().chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Count to three.' }],
+    });
     const rows = await ledger();
     assert.equal(rows.length, 1);
     const r = rows[0]!;
@@ -143,7 +158,11 @@ describe('llm-token-accounting: (integration)', () => {
     let rejected: InstanceType<typeof OpenAI.RateLimitError> | undefined;
     for (let i = 0; i < 20 && !rejected; i++) {
       try {
-        const res = await c.chat.completions.create({ model: 'gpt-4o-mini', max_tokens: 20, messages: [{ role: 'user', content: `hi ${i}` }] });
+        const res = await c.chat.completions.create({
+          model: 'gpt-4o-mini',
+          max_tokens: 20,
+          messages: [{ role: 'user', content: `hi ${i}` }],
+        });
         spent += res.usage!.total_tokens;
         await gw.waitForLogs();
       } catch (err) {
@@ -159,7 +178,11 @@ describe('llm-token-accounting: (integration)', () => {
     assert.equal(Number(h.get('x-ai-ratelimit-remaining-3600-daily')), limit - spent);
     assert.equal((rejected.error as { code?: string }).code, 'BUDGET_EXCEEDED');
     // another payer has its own budget
-    await client('bob-key').chat.completions.create({ model: 'gpt-4o-mini', max_tokens: 20, messages: [{ role: 'user', content: 'hi' }] });
+    await client('bob-key').chat.completions.create({
+      model: 'gpt-4o-mini',
+      max_tokens: 20,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
   });
 
   it('never overshoots a nearly spent budget under 40 concurrent requests', async () => {
@@ -168,7 +191,11 @@ describe('llm-token-accounting: (integration)', () => {
     const c = client();
     const results = await Promise.allSettled(
       Array.from({ length: 40 }, (_, i) =>
-        c.chat.completions.create({ model: 'gpt-4o-mini', max_tokens: 30, messages: [{ role: 'user', content: `question ${i}` }] }),
+        c.chat.completions.create({
+          model: 'gpt-4o-mini',
+          max_tokens: 30,
+          messages: [{ role: 'user', content: `question ${i}` }],
+        }),
       ),
     );
     const ok = results.filter((r) => r.status === 'fulfilled').length;
@@ -195,12 +222,22 @@ describe('llm-token-accounting: (integration)', () => {
   it('agrees with scripts/usage-report', async () => {
     await gw.loadConfig(config([]));
     for (const key of ['alice-key', 'alice-key', 'bob-key']) {
-      await client(key).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] });
+      await client(key).chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'hello' }],
+      });
     }
     const rows = await ledger();
-    const report = await runUsageReport({ redisUrl: `redis://${redisCfg.host}:${redisCfg.port}`, prefix, format: 'json' });
+    const report = await runUsageReport({
+      redisUrl: `redis://${redisCfg.host}:${redisCfg.port}`,
+      prefix,
+      format: 'json',
+    });
     const alice = report.find((r) => r.payer === 'consumer=alice')!;
-    const sum = (p: string) => rows.filter((r) => r.payer === p).reduce((s, r) => s + Number(r.prompt_tokens) + Number(r.completion_tokens), 0);
+    const sum = (p: string) =>
+      rows
+        .filter((r) => r.payer === p)
+        .reduce((s, r) => s + Number(r.prompt_tokens) + Number(r.completion_tokens), 0);
     assert.equal(alice.requests, 2);
     assert.equal(alice.total_tokens, sum('consumer=alice'));
     assert.equal(report.find((r) => r.payer === 'consumer=bob')!.requests, 1);

@@ -31,7 +31,9 @@ export interface BundledPlugin {
  */
 export const KEY_AUTH_INVALID_MESSAGE = 'Unauthorized';
 
-const rec = (fields: Array<Record<string, FieldDef>>): { name: string; fields: Array<Record<string, FieldDef>> } => ({
+const rec = (
+  fields: Array<Record<string, FieldDef>>,
+): { name: string; fields: Array<Record<string, FieldDef>> } => ({
   name: '',
   fields: [{ config: { type: 'record', fields } }],
 });
@@ -72,7 +74,9 @@ const keyAuth: BundledPlugin = {
     if (conf['anonymous'] && st.credential) return;
     const fail = (status: number, message: string, headers?: Record<string, string>): void => {
       if (conf['anonymous']) {
-        const anon = model.consumers.find((c) => c.id === conf['anonymous'] || c['username'] === conf['anonymous']);
+        const anon = model.consumers.find(
+          (c) => c.id === conf['anonymous'] || c['username'] === conf['anonymous'],
+        );
         if (!anon) {
           st.exit = kongError(st, 500, 'An unexpected error occurred');
           st.exitSource = 'exit';
@@ -115,7 +119,9 @@ const keyAuth: BundledPlugin = {
       }
     }
     if (!key) {
-      return fail(401, 'No API key found in request', { 'WWW-Authenticate': `Key realm="${(conf['realm'] as string | null) ?? 'kong'}"` });
+      return fail(401, 'No API key found in request', {
+        'WWW-Authenticate': `Key realm="${(conf['realm'] as string | null) ?? 'kong'}"`,
+      });
     }
     const cred = model.keyauthCredentials.find((k) => k['key'] === key);
     if (!cred) return fail(401, KEY_AUTH_INVALID_MESSAGE);
@@ -145,13 +151,21 @@ const acl: BundledPlugin = {
       if (st.credential) return deny(403, 'You cannot consume this service');
       return deny(401);
     }
-    const groups = model.acls.filter((a) => (a['consumer'] as { id: string }).id === st.consumer?.['id']).map((a) => String(a['group']));
-    if (conf['include_consumer_groups']) groups.push(...(((st.consumer['__groups'] as string[] | undefined) ?? []).filter(Boolean)));
+    const groups = model.acls
+      .filter((a) => (a['consumer'] as { id: string }).id === st.consumer?.['id'])
+      .map((a) => String(a['group']));
+    if (conf['include_consumer_groups'])
+      groups.push(...((st.consumer['__groups'] as string[] | undefined) ?? []).filter(Boolean));
     const allow = conf['allow'] as string[] | null;
     const denyList = conf['deny'] as string[] | null;
-    const blocked = allow ? !groups.some((g) => allow.includes(g)) : denyList ? groups.some((g) => denyList.includes(g)) : false;
+    const blocked = allow
+      ? !groups.some((g) => allow.includes(g))
+      : denyList
+        ? groups.some((g) => denyList.includes(g))
+        : false;
     if (blocked) return deny(403, 'You cannot consume this service');
-    if (!conf['hide_groups_header'] && groups.length) st.upstream.headers.set('X-Consumer-Groups', groups.join(', '));
+    if (!conf['hide_groups_header'] && groups.length)
+      st.upstream.headers.set('X-Consumer-Groups', groups.join(', '));
   },
 };
 
@@ -163,7 +177,14 @@ const requestSizeLimiting: BundledPlugin = {
   phases: ['access'],
   schema: rec([
     { allowed_payload_size: { type: 'integer', default: 128, required: true } },
-    { size_unit: { type: 'string', default: 'megabytes', required: true, one_of: ['megabytes', 'kilobytes', 'bytes'] } },
+    {
+      size_unit: {
+        type: 'string',
+        default: 'megabytes',
+        required: true,
+        one_of: ['megabytes', 'kilobytes', 'bytes'],
+      },
+    },
     { require_content_length: { type: 'boolean', default: false, required: true } },
   ]),
   access({ st }, conf) {
@@ -198,7 +219,13 @@ const rateLimiting: BundledPlugin = {
   phases: ['access', 'log'],
   schema: rec([
     ...PERIODS.map(([p]) => ({ [p]: { type: 'number' } as FieldDef })),
-    { limit_by: { type: 'string', default: 'consumer', one_of: ['consumer', 'credential', 'ip', 'service', 'header', 'path', 'consumer-group'] } },
+    {
+      limit_by: {
+        type: 'string',
+        default: 'consumer',
+        one_of: ['consumer', 'credential', 'ip', 'service', 'header', 'path', 'consumer-group'],
+      },
+    },
     { header_name: { type: 'string' } },
     { path: { type: 'string' } },
     { policy: { type: 'string', default: 'local', one_of: ['local', 'cluster', 'redis'] } },
@@ -207,7 +234,12 @@ const rateLimiting: BundledPlugin = {
     { error_code: { type: 'number', default: 429 } },
     { error_message: { type: 'string', default: 'API rate limit exceeded' } },
     { sync_rate: { type: 'number', default: -1 } },
-    { redis: { type: 'record', fields: [{ host: { type: 'string' } }, { port: { type: 'integer', default: 6379 } }] } },
+    {
+      redis: {
+        type: 'record',
+        fields: [{ host: { type: 'string' } }, { port: { type: 'integer', default: 6379 } }],
+      },
+    },
   ]),
   access({ st, pluginId }, conf) {
     const by = conf['limit_by'] as string;
@@ -215,7 +247,8 @@ const rateLimiting: BundledPlugin = {
     if (by === 'consumer' && st.consumer) ident = st.consumer.id as string;
     else if (by === 'credential' && st.credential) ident = st.credential.id as string;
     else if (by === 'service' && st.service) ident = st.service.id as string;
-    else if (by === 'header') ident = st.client.headers.get(String(conf['header_name'] ?? '')) ?? st.client.ip;
+    else if (by === 'header')
+      ident = st.client.headers.get(String(conf['header_name'] ?? '')) ?? st.client.ip;
     else if (by === 'path') ident = st.normPath;
     const nowS = Date.now() / 1000;
     let exceeded: { reset: number } | undefined;
@@ -234,7 +267,10 @@ const rateLimiting: BundledPlugin = {
       if (used > limit) exceeded = { reset };
       else rlCounters.set(key, used);
       const cap = p.charAt(0).toUpperCase() + p.slice(1);
-      headers.push([`X-RateLimit-Limit-${cap}`, String(limit)], [`X-RateLimit-Remaining-${cap}`, String(Math.max(0, remaining))]);
+      headers.push(
+        [`X-RateLimit-Limit-${cap}`, String(limit)],
+        [`X-RateLimit-Remaining-${cap}`, String(Math.max(0, remaining))],
+      );
       if (remaining < minRemaining) {
         minRemaining = Math.max(0, remaining);
         minLimit = limit;
@@ -248,7 +284,9 @@ const rateLimiting: BundledPlugin = {
       for (const [k, v] of headers) st.respHeaders.set(k, v);
     }
     if (exceeded) {
-      const h: Record<string, string> = conf['hide_client_headers'] ? {} : { 'Retry-After': String(exceeded.reset) };
+      const h: Record<string, string> = conf['hide_client_headers']
+        ? {}
+        : { 'Retry-After': String(exceeded.reset) };
       st.exit = kongError(st, (conf['error_code'] as number) ?? 429, conf['error_message'] as string, h);
       st.exitSource = 'exit';
     }

@@ -37,7 +37,12 @@ export class ConfigError extends Error {
   constructor(
     message: string,
     readonly fields: Record<string, unknown>,
-    readonly flattened: Array<{ entity_type: string; entity_name?: string; entity?: unknown; errors: Array<{ field?: string; type: string; message: string }> }>,
+    readonly flattened: Array<{
+      entity_type: string;
+      entity_name?: string;
+      entity?: unknown;
+      errors: Array<{ field?: string; type: string; message: string }>;
+    }>,
   ) {
     super(message);
   }
@@ -63,13 +68,17 @@ export function parseConfigText(cfg: string | object): Record<string, unknown> {
   if (typeof cfg !== 'string') return JSON.parse(JSON.stringify(cfg)) as Record<string, unknown>;
   const t = cfg.trim();
   const v = (t.startsWith('{') ? JSON.parse(t) : YAML.parse(t)) as unknown;
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError('expected an object', { error: 'expected an object' }, []);
+  if (!v || typeof v !== 'object' || Array.isArray(v))
+    throw new ConfigError('expected an object', { error: 'expected an object' }, []);
   return v as Record<string, unknown>;
 }
 
 export interface PluginResolver {
   /** apply schema defaults; undefined when the plugin is not enabled */
-  build(name: string, conf: Record<string, unknown> | undefined): { config: Record<string, unknown>; errors?: SchemaErrors } | undefined;
+  build(
+    name: string,
+    conf: Record<string, unknown> | undefined,
+  ): { config: Record<string, unknown>; errors?: SchemaErrors } | undefined;
 }
 
 function parseUrl(u: string): { protocol: string; host: string; port: number; path: string | null } {
@@ -85,10 +94,20 @@ function parseUrl(u: string): { protocol: string; host: string; port: number; pa
 
 const now = (): number => Math.floor(Date.now() / 1000);
 
-export function buildModel(doc: Record<string, unknown>, plugins: PluginResolver, nextSeq: () => number): Model {
+export function buildModel(
+  doc: Record<string, unknown>,
+  plugins: PluginResolver,
+  nextSeq: () => number,
+): Model {
   const fields: Record<string, unknown> = {};
   const flattened: ConfigError['flattened'] = [];
-  const fail = (type: string, name: string | undefined, idx: string, errs: Record<string, unknown>, entity?: unknown): void => {
+  const fail = (
+    type: string,
+    name: string | undefined,
+    idx: string,
+    errs: Record<string, unknown>,
+    entity?: unknown,
+  ): void => {
     const bucket = (fields[`${type}s`] ??= {}) as Record<string, unknown>;
     bucket[idx] = errs;
     flattened.push({
@@ -99,16 +118,38 @@ export function buildModel(doc: Record<string, unknown>, plugins: PluginResolver
     });
   };
 
-  if (doc['_format_version'] !== '3.0' && doc['_format_version'] !== '2.1' && doc['_format_version'] !== '1.1') {
-    fields['_format_version'] = doc['_format_version'] === undefined ? 'required field missing' : 'value must be 3.0';
-    flattened.push({ entity_type: '_format_version', errors: [{ type: 'field', message: String(fields['_format_version']) }] });
+  if (
+    doc['_format_version'] !== '3.0' &&
+    doc['_format_version'] !== '2.1' &&
+    doc['_format_version'] !== '1.1'
+  ) {
+    fields['_format_version'] =
+      doc['_format_version'] === undefined ? 'required field missing' : 'value must be 3.0';
+    flattened.push({
+      entity_type: '_format_version',
+      errors: [{ type: 'field', message: String(fields['_format_version']) }],
+    });
   }
 
-  const m: Model = { services: [], routes: [], consumers: [], plugins: [], keyauthCredentials: [], acls: [], consumerGroups: [], source: doc };
-  const pendingPlugins: Array<{ raw: Record<string, unknown>; scope: { route?: string; service?: string; consumer?: string }; idx: string }> = [];
+  const m: Model = {
+    services: [],
+    routes: [],
+    consumers: [],
+    plugins: [],
+    keyauthCredentials: [],
+    acls: [],
+    consumerGroups: [],
+    source: doc,
+  };
+  const pendingPlugins: Array<{
+    raw: Record<string, unknown>;
+    scope: { route?: string; service?: string; consumer?: string };
+    idx: string;
+  }> = [];
   const pendingRoutes: Array<{ raw: Record<string, unknown>; service?: string; idx: string }> = [];
 
-  const arr = (v: unknown): Array<Record<string, unknown>> => (Array.isArray(v) ? (v as Array<Record<string, unknown>>) : []);
+  const arr = (v: unknown): Array<Record<string, unknown>> =>
+    Array.isArray(v) ? (v as Array<Record<string, unknown>>) : [];
 
   arr(doc['services']).forEach((s, i) => {
     const errs: Record<string, unknown> = {};
@@ -121,7 +162,12 @@ export function buildModel(doc: Record<string, unknown>, plugins: PluginResolver
       }
     } else if (typeof s['host'] === 'string') {
       const protocol = (s['protocol'] as string | undefined) ?? 'http';
-      base = { protocol, host: s['host'], port: (s['port'] as number | undefined) ?? (protocol === 'https' ? 443 : 80), path: (s['path'] as string | undefined) ?? null };
+      base = {
+        protocol,
+        host: s['host'],
+        port: (s['port'] as number | undefined) ?? (protocol === 'https' ? 443 : 80),
+        path: (s['path'] as string | undefined) ?? null,
+      };
     } else errs['host'] = 'required field missing';
     const id = (s['id'] as string | undefined) ?? stableId('service', s['name'] ?? i);
     const svc: Entity = {
@@ -144,21 +190,28 @@ export function buildModel(doc: Record<string, unknown>, plugins: PluginResolver
       created_at: now(),
       updated_at: now(),
     };
-    if (base && !['http', 'https'].includes(base.protocol)) errs['protocol'] = 'expected one of: grpc, grpcs, http, https, tcp, tls, tls_passthrough, udp, ws, wss';
+    if (base && !['http', 'https'].includes(base.protocol))
+      errs['protocol'] = 'expected one of: grpc, grpcs, http, https, tcp, tls, tls_passthrough, udp, ws, wss';
     if (Object.keys(errs).length) fail('service', s['name'] as string | undefined, String(i), errs, s);
     m.services.push(svc);
     arr(s['routes']).forEach((r, j) => pendingRoutes.push({ raw: r, service: id, idx: `${i}.routes.${j}` }));
-    arr(s['plugins']).forEach((p, j) => pendingPlugins.push({ raw: p, scope: { service: id }, idx: `services.${i}.plugins.${j}` }));
+    arr(s['plugins']).forEach((p, j) =>
+      pendingPlugins.push({ raw: p, scope: { service: id }, idx: `services.${i}.plugins.${j}` }),
+    );
   });
 
   const findBy = (list: Entity[], ref: unknown, key = 'name'): Entity | undefined => {
-    const r = ref && typeof ref === 'object' ? ((ref as Record<string, unknown>)['id'] ?? (ref as Record<string, unknown>)[key]) : ref;
+    const r =
+      ref && typeof ref === 'object'
+        ? ((ref as Record<string, unknown>)['id'] ?? (ref as Record<string, unknown>)[key])
+        : ref;
     return list.find((e) => e.id === r || e[key] === r);
   };
 
   arr(doc['routes']).forEach((r, i) => {
     const svc = r['service'] === undefined ? undefined : findBy(m.services, r['service']);
-    if (r['service'] !== undefined && !svc) fail('route', r['name'] as string | undefined, String(i), { service: 'could not find service' }, r);
+    if (r['service'] !== undefined && !svc)
+      fail('route', r['name'] as string | undefined, String(i), { service: 'could not find service' }, r);
     pendingRoutes.push({ raw: r, ...(svc ? { service: svc.id } : {}), idx: `routes.${i}` });
   });
 
@@ -169,7 +222,9 @@ export function buildModel(doc: Record<string, unknown>, plugins: PluginResolver
     if (Array.isArray(paths))
       paths.forEach((p, k) => {
         if (typeof p !== 'string' || (!p.startsWith('/') && !p.startsWith('~/')))
-          (errs['paths'] ??= {} as Record<string, unknown>) && ((errs['paths'] as Record<string, unknown>)[String(k + 1)] = 'should start with: / (fixed path) or ~/ (regex path)');
+          (errs['paths'] ??= {} as Record<string, unknown>) &&
+            ((errs['paths'] as Record<string, unknown>)[String(k + 1)] =
+              'should start with: / (fixed path) or ~/ (regex path)');
         else if (p.startsWith('~'))
           try {
             new RegExp(p.slice(1));
@@ -179,7 +234,9 @@ export function buildModel(doc: Record<string, unknown>, plugins: PluginResolver
           }
       });
     if (!r['paths'] && !r['hosts'] && !r['methods'] && !r['headers'])
-      errs['@entity'] = ["must set one of 'methods', 'hosts', 'headers', 'paths', 'snis' when 'protocols' is 'https'"];
+      errs['@entity'] = [
+        "must set one of 'methods', 'hosts', 'headers', 'paths', 'snis' when 'protocols' is 'https'",
+      ];
     const route: Entity = {
       id: (r['id'] as string | undefined) ?? stableId('route', r['name'] ?? idx),
       name: r['name'] ?? null,
@@ -202,16 +259,28 @@ export function buildModel(doc: Record<string, unknown>, plugins: PluginResolver
     };
     if (Object.keys(errs).length) fail('route', r['name'] as string | undefined, idx, errs, r);
     m.routes.push(route);
-    arr(r['plugins']).forEach((p, j) => pendingPlugins.push({ raw: p, scope: { route: route.id }, idx: `routes.${idx}.plugins.${j}` }));
+    arr(r['plugins']).forEach((p, j) =>
+      pendingPlugins.push({ raw: p, scope: { route: route.id }, idx: `routes.${idx}.plugins.${j}` }),
+    );
   }
 
   arr(doc['consumer_groups']).forEach((g, i) => {
-    m.consumerGroups.push({ id: (g['id'] as string | undefined) ?? stableId('consumer_group', g['name'] ?? i), name: g['name'] ?? null, created_at: now() });
+    m.consumerGroups.push({
+      id: (g['id'] as string | undefined) ?? stableId('consumer_group', g['name'] ?? i),
+      name: g['name'] ?? null,
+      created_at: now(),
+    });
   });
 
   arr(doc['consumers']).forEach((c, i) => {
     if (!c['username'] && !c['custom_id'])
-      fail('consumer', undefined, String(i), { '@entity': ["at least one of these fields must be non-empty: 'custom_id', 'username'"] }, c);
+      fail(
+        'consumer',
+        undefined,
+        String(i),
+        { '@entity': ["at least one of these fields must be non-empty: 'custom_id', 'username'"] },
+        c,
+      );
     const consumer: Entity = {
       id: (c['id'] as string | undefined) ?? stableId('consumer', c['username'] ?? c['custom_id'] ?? i),
       username: c['username'] ?? null,
@@ -222,25 +291,55 @@ export function buildModel(doc: Record<string, unknown>, plugins: PluginResolver
     };
     m.consumers.push(consumer);
     arr(c['keyauth_credentials']).forEach((k, j) => {
-      if (typeof k['key'] !== 'string') fail('keyauth_credential', undefined, `${i}.${j}`, { key: 'required field missing' }, k);
-      m.keyauthCredentials.push({ id: (k['id'] as string | undefined) ?? stableId('keyauth', k['key']), key: k['key'], consumer: { id: consumer.id }, ttl: k['ttl'] ?? null, tags: k['tags'] ?? null, created_at: now() });
+      if (typeof k['key'] !== 'string')
+        fail('keyauth_credential', undefined, `${i}.${j}`, { key: 'required field missing' }, k);
+      m.keyauthCredentials.push({
+        id: (k['id'] as string | undefined) ?? stableId('keyauth', k['key']),
+        key: k['key'],
+        consumer: { id: consumer.id },
+        ttl: k['ttl'] ?? null,
+        tags: k['tags'] ?? null,
+        created_at: now(),
+      });
     });
     arr(c['acls']).forEach((a) => {
-      m.acls.push({ id: (a['id'] as string | undefined) ?? stableId('acl', consumer.id, a['group']), group: a['group'], consumer: { id: consumer.id }, created_at: now() });
+      m.acls.push({
+        id: (a['id'] as string | undefined) ?? stableId('acl', consumer.id, a['group']),
+        group: a['group'],
+        consumer: { id: consumer.id },
+        created_at: now(),
+      });
     });
     const groups = Array.isArray(c['groups']) ? (c['groups'] as unknown[]) : [];
-    consumer['__groups'] = groups.map((g) => (typeof g === 'string' ? g : (g as Record<string, unknown>)['name']));
-    arr(c['plugins']).forEach((p, j) => pendingPlugins.push({ raw: p, scope: { consumer: consumer.id }, idx: `consumers.${i}.plugins.${j}` }));
+    consumer['__groups'] = groups.map((g) =>
+      typeof g === 'string' ? g : (g as Record<string, unknown>)['name'],
+    );
+    arr(c['plugins']).forEach((p, j) =>
+      pendingPlugins.push({ raw: p, scope: { consumer: consumer.id }, idx: `consumers.${i}.plugins.${j}` }),
+    );
   });
   arr(doc['keyauth_credentials']).forEach((k, i) => {
     const c = findBy(m.consumers, k['consumer'], 'username');
     if (!c) fail('keyauth_credential', undefined, String(i), { consumer: 'could not find consumer' }, k);
-    else m.keyauthCredentials.push({ id: (k['id'] as string | undefined) ?? stableId('keyauth', k['key']), key: k['key'], consumer: { id: c.id }, ttl: null, created_at: now() });
+    else
+      m.keyauthCredentials.push({
+        id: (k['id'] as string | undefined) ?? stableId('keyauth', k['key']),
+        key: k['key'],
+        consumer: { id: c.id },
+        ttl: null,
+        created_at: now(),
+      });
   });
   arr(doc['acls']).forEach((a, i) => {
     const c = findBy(m.consumers, a['consumer'], 'username');
     if (!c) fail('acl', undefined, String(i), { consumer: 'could not find consumer' }, a);
-    else m.acls.push({ id: stableId('acl', c.id, a['group']), group: a['group'], consumer: { id: c.id }, created_at: now() });
+    else
+      m.acls.push({
+        id: stableId('acl', c.id, a['group']),
+        group: a['group'],
+        consumer: { id: c.id },
+        created_at: now(),
+      });
   });
 
   arr(doc['plugins']).forEach((p, i) => {
@@ -273,7 +372,13 @@ export function buildModel(doc: Record<string, unknown>, plugins: PluginResolver
     }
     const built = plugins.build(name, (p['config'] as Record<string, unknown> | undefined) ?? {});
     if (!built) {
-      fail('plugin', name, idx, { name: `plugin '${name}' not enabled; add it to the 'plugins' configuration property` }, p);
+      fail(
+        'plugin',
+        name,
+        idx,
+        { name: `plugin '${name}' not enabled; add it to the 'plugins' configuration property` },
+        p,
+      );
       continue;
     }
     if (built.errors) {
@@ -284,7 +389,9 @@ export function buildModel(doc: Record<string, unknown>, plugins: PluginResolver
     const service = scope.service ?? null;
     const consumer = scope.consumer ?? null;
     m.plugins.push({
-      id: (p['id'] as string | undefined) ?? stableId('plugin', name, route, service, consumer, p['instance_name'] ?? null),
+      id:
+        (p['id'] as string | undefined) ??
+        stableId('plugin', name, route, service, consumer, p['instance_name'] ?? null),
       name,
       config: built.config,
       enabled: (p['enabled'] as boolean | undefined) ?? true,
@@ -303,7 +410,10 @@ export function buildModel(doc: Record<string, unknown>, plugins: PluginResolver
   const seen = new Set<string>();
   for (const p of m.plugins) {
     const k = `${p.name}|${p.route?.id}|${p.service?.id}|${p.consumer?.id}`;
-    if (seen.has(k)) fail('plugin', p.name, p.id, { '@entity': [`uniqueness violation: 'plugins' entity with the same scope for '${p.name}'`] });
+    if (seen.has(k))
+      fail('plugin', p.name, p.id, {
+        '@entity': [`uniqueness violation: 'plugins' entity with the same scope for '${p.name}'`],
+      });
     seen.add(k);
   }
 

@@ -9,7 +9,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { BUNDLED, type BundledPlugin } from './bundled';
-import { buildModel, ConfigError, parseConfigText, stableId, type Entity, type Model, type PluginEntity } from './config';
+import {
+  buildModel,
+  ConfigError,
+  parseConfigText,
+  stableId,
+  type Entity,
+  type Model,
+  type PluginEntity,
+} from './config';
 import {
   callPdk,
   Headers,
@@ -39,7 +47,10 @@ export interface LuaPluginInfo {
 }
 export interface LuaRequest {
   /** header_filter: returns the headers to send (may drop content-length) */
-  headerFilter(status: number, headers: Record<string, string | string[]>): Promise<Record<string, string | string[]>>;
+  headerFilter(
+    status: number,
+    headers: Record<string, string | string[]>,
+  ): Promise<Record<string, string | string[]>>;
   /** body_filter: called per upstream chunk and once with eof=true (chunk may be empty); returns the bytes to send now */
   bodyFilter(chunk: Buffer, eof: boolean): Promise<Buffer>;
 }
@@ -90,7 +101,16 @@ interface Collected {
   lua?: LuaRequest;
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+]);
 
 function headersFromNode(raw: string[]): Headers {
   const h = new Headers();
@@ -130,7 +150,10 @@ export class Gateway {
   private admin: http.Server | undefined;
   private readonly pendingLogs = new Set<Promise<void>>();
   private readonly prefixDir: string;
-  private readonly agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+  private readonly agents = {
+    http: new http.Agent({ keepAlive: true }),
+    https: new https.Agent({ keepAlive: true }),
+  };
   private luaRunner: LuaPluginRunner | undefined;
   proxyUrl = '';
   adminUrl = '';
@@ -155,18 +178,40 @@ export class Gateway {
 
   async start(): Promise<void> {
     for (const b of BUNDLED.values())
-      this.defs.set(b.name, { name: b.name, kind: 'bundled', priority: b.priority, version: b.version, phases: b.phases, schema: b.schema, bundled: b });
+      this.defs.set(b.name, {
+        name: b.name,
+        kind: 'bundled',
+        priority: b.priority,
+        version: b.version,
+        phases: b.phases,
+        schema: b.schema,
+        bundled: b,
+      });
     if (this.opts.luaPlugins?.length && !this.luaRunner) this.luaRunner = await loadLuaRunner();
     for (const name of this.opts.luaPlugins ?? []) {
       const info = this.luaRunner?.info(name);
       if (!info) throw new Error(`${name} plugin is enabled but not installed (no Lua runner knows it)`);
-      this.defs.set(name, { name, kind: 'lua', priority: info.priority, version: info.version, phases: info.phases, schema: { name, fields: [] } });
+      this.defs.set(name, {
+        name,
+        kind: 'lua',
+        priority: info.priority,
+        version: info.version,
+        phases: info.phases,
+        schema: { name, fields: [] },
+      });
     }
     if (this.pluginServers) {
       this.pluginServers.discover();
       for (const p of this.pluginServers.plugins.values()) {
         if (this.defs.has(p.name)) continue; // Lua modules win on name clashes (plugin_loader.lua:16-25)
-        this.defs.set(p.name, { name: p.name, kind: 'external', priority: p.priority, version: p.version, phases: p.phases, schema: p.schema });
+        this.defs.set(p.name, {
+          name: p.name,
+          kind: 'external',
+          priority: p.priority,
+          version: p.version,
+          phases: p.phases,
+          schema: p.schema,
+        });
       }
       await this.pluginServers.start();
     }
@@ -195,11 +240,15 @@ export class Gateway {
 
   // ------------------------------------------------------------------------- configuration
 
-  private buildPluginConf(name: string, conf: Record<string, unknown> | undefined): { config: Record<string, unknown>; errors?: Record<string, unknown> } | undefined {
+  private buildPluginConf(
+    name: string,
+    conf: Record<string, unknown> | undefined,
+  ): { config: Record<string, unknown>; errors?: Record<string, unknown> } | undefined {
     const def = this.defs.get(name);
     if (!def) return undefined;
     if (def.kind === 'external') return this.pluginServers?.buildConfig(name, conf);
-    if (def.kind === 'bundled') return applyPluginSchema(def.bundled?.schema as { fields: Array<Record<string, FieldDef>> }, conf);
+    if (def.kind === 'bundled')
+      return applyPluginSchema(def.bundled?.schema as { fields: Array<Record<string, FieldDef>> }, conf);
     return { config: this.luaRunner?.info(name)?.defaults(conf ?? {}) ?? conf ?? {} };
   }
 
@@ -237,13 +286,23 @@ export class Gateway {
   }
 
   /** plugins_iterator.lua: most specific combination wins. */
-  private resolve(model: Model, name: string, st: RequestState, globalOnly: boolean): PluginEntity | undefined {
+  private resolve(
+    model: Model,
+    name: string,
+    st: RequestState,
+    globalOnly: boolean,
+  ): PluginEntity | undefined {
     const R = st.route?.id as string | undefined;
     const S = st.service?.id as string | undefined;
     const C = st.consumer?.id as string | undefined;
     const cands = model.plugins.filter((p) => p.name === name && p.enabled);
     const match = (r?: string, s?: string, c?: string): PluginEntity | undefined =>
-      cands.find((p) => (p.route?.id ?? undefined) === r && (p.service?.id ?? undefined) === s && (p.consumer?.id ?? undefined) === c);
+      cands.find(
+        (p) =>
+          (p.route?.id ?? undefined) === r &&
+          (p.service?.id ?? undefined) === s &&
+          (p.consumer?.id ?? undefined) === c,
+      );
     if (globalOnly) return match();
     const combos: Array<[string | undefined, string | undefined, string | undefined]> = [
       [R, S, C],
@@ -273,7 +332,12 @@ export class Gateway {
 
   // ------------------------------------------------------------------------- routing
 
-  private matchRoute(model: Model, method: string, host: string, p: string): { route: Entity; service: Entity | undefined; matched: string } | undefined {
+  private matchRoute(
+    model: Model,
+    method: string,
+    host: string,
+    p: string,
+  ): { route: Entity; service: Entity | undefined; matched: string } | undefined {
     let best: { route: Entity; service: Entity | undefined; matched: string; score: number[] } | undefined;
     for (const route of model.routes) {
       const methods = route['methods'] as string[] | null;
@@ -301,7 +365,12 @@ export class Gateway {
         if (!ok) continue;
       }
       // router/traditional: more criteria first, then regex_priority for regex paths, then longest path
-      const score = [(hosts ? 1 : 0) + (methods ? 1 : 0) + (paths ? 1 : 0), isRegex ? 1 : 0, isRegex ? (route['regex_priority'] as number) : 0, matched.length];
+      const score = [
+        (hosts ? 1 : 0) + (methods ? 1 : 0) + (paths ? 1 : 0),
+        isRegex ? 1 : 0,
+        isRegex ? (route['regex_priority'] as number) : 0,
+        matched.length,
+      ];
       if (!best || cmp(score, best.score) > 0) {
         const sid = (route['service'] as { id: string } | null)?.id;
         best = { route, service: model.services.find((s) => s.id === sid), matched, score };
@@ -384,22 +453,45 @@ export class Gateway {
       if (!reqPath.startsWith('/')) reqPath = '/' + reqPath;
     }
     const spath = (service['path'] as string | null) ?? '/';
-    u.path = spath === '/' ? reqPath : spath.endsWith('/') && reqPath.startsWith('/') ? spath + reqPath.slice(1) : reqPath === '/' ? spath : spath + reqPath;
-    u.hostHeader = route['preserve_host'] ? (st.client.headers.get('host') ?? undefined) : hostPort(u.host, u.port, u.scheme);
+    u.path =
+      spath === '/'
+        ? reqPath
+        : spath.endsWith('/') && reqPath.startsWith('/')
+          ? spath + reqPath.slice(1)
+          : reqPath === '/'
+            ? spath
+            : spath + reqPath;
+    u.hostHeader = route['preserve_host']
+      ? (st.client.headers.get('host') ?? undefined)
+      : hostPort(u.host, u.port, u.scheme);
   }
 
   private pdkLogger = (level: string, msg: string): void => this.log.push(level, msg);
 
   /** Runs one phase of one external plugin; returns whether a Lua error aborted it. */
-  private async runExternal(st: RequestState, c: { def: PluginDef; conf: Record<string, unknown> }, phase: Phase, snapshot?: LogSnapshot): Promise<EventResult & { luaError?: string }> {
+  private async runExternal(
+    st: RequestState,
+    c: { def: PluginDef; conf: Record<string, unknown> },
+    phase: Phase,
+    snapshot?: LogSnapshot,
+  ): Promise<EventResult & { luaError?: string }> {
     const ps = this.pluginServers;
     if (!ps) return { ok: false, pdkCalls: 0 };
     let luaError: string | undefined;
-    const ctx = { st, phase, conf: c.conf, pluginName: c.def.name, log: this.pdkLogger, ...(snapshot ? { snapshot } : {}) };
+    const ctx = {
+      st,
+      phase,
+      conf: c.conf,
+      pluginName: c.def.name,
+      log: this.pdkLogger,
+      ...(snapshot ? { snapshot } : {}),
+    };
     const r = await ps.runEvent(c.def.name, c.conf, phase, async (method, args) => {
       const out = callPdk(ctx, method, args);
       if (out.luaError) luaError = out.luaError;
-      return out.kind === 'abort' ? { kind: 'abort', ...(out.error ? { error: out.error } : {}) } : { kind: 'value', value: out.value };
+      return out.kind === 'abort'
+        ? { kind: 'abort', ...(out.error ? { error: out.error } : {}) }
+        : { kind: 'value', value: out.value };
     });
     return luaError ? { ...r, luaError } : r;
   }
@@ -457,7 +549,10 @@ export class Gateway {
       h.set('X-Kong-Response-Latency', String(Math.round(st.elapsedMs())));
       if (!h.get('server')) h.set('Server', `kong/${KONG_VERSION}`);
     } else {
-      h.set('X-Kong-Upstream-Latency', String(Math.max(0, st.timing.upstreamHeaders - st.timing.upstreamStart)));
+      h.set(
+        'X-Kong-Upstream-Latency',
+        String(Math.max(0, st.timing.upstreamHeaders - st.timing.upstreamStart)),
+      );
       h.set('X-Kong-Proxy-Latency', String(Math.max(0, st.timing.accessEnd - st.startMs)));
       h.add('Via', `1.1 kong/${KONG_VERSION}`);
     }
@@ -488,7 +583,8 @@ export class Gateway {
     const luas = collected.filter((c) => c.lua);
     st.phase = 'header_filter';
     let h = headers;
-    for (const c of luas) h = headersFromRecord(await (c.lua as LuaRequest).headerFilter(status, headersToRecord(h)));
+    for (const c of luas)
+      h = headersFromRecord(await (c.lua as LuaRequest).headerFilter(status, headersToRecord(h)));
     st.response.status = status;
     st.response.headers = h;
     if (res.destroyed) return;
@@ -506,10 +602,14 @@ export class Gateway {
     });
   }
 
-  private upstreamRequest(st: RequestState, service: Entity): Promise<{ res: http.IncomingMessage; req: http.ClientRequest }> {
+  private upstreamRequest(
+    st: RequestState,
+    service: Entity,
+  ): Promise<{ res: http.IncomingMessage; req: http.ClientRequest }> {
     const u = st.upstream;
     const h = new Headers();
-    for (const [k, v] of u.headers.list) if (!HOP_BY_HOP.has(k.toLowerCase()) && k.toLowerCase() !== 'content-length') h.add(k, v);
+    for (const [k, v] of u.headers.list)
+      if (!HOP_BY_HOP.has(k.toLowerCase()) && k.toLowerCase() !== 'content-length') h.add(k, v);
     h.set('Host', u.hostHeader ?? hostPort(u.host, u.port, u.scheme));
     const xff = st.client.headers.get('x-forwarded-for');
     h.set('X-Forwarded-For', xff ? `${xff}, ${st.client.ip}` : st.client.ip);
@@ -532,10 +632,15 @@ export class Gateway {
         path: st.upstreamUri,
         headers: nodeHeaders(h),
         agent: u.scheme === 'https' ? this.agents.https : this.agents.http,
-        ...(u.scheme === 'https' ? { servername: hostHdr.replace(/:\d+$/, ''), rejectUnauthorized: !!this.opts.upstreamTlsVerify } : {}),
+        ...(u.scheme === 'https'
+          ? { servername: hostHdr.replace(/:\d+$/, ''), rejectUnauthorized: !!this.opts.upstreamTlsVerify }
+          : {}),
       });
       let connected = false;
-      const ct = setTimeout(() => req.destroy(Object.assign(new Error('connect timeout'), { code: 'KONG_TIMEOUT' })), connectTimeout);
+      const ct = setTimeout(
+        () => req.destroy(Object.assign(new Error('connect timeout'), { code: 'KONG_TIMEOUT' })),
+        connectTimeout,
+      );
       req.on('socket', (s) => {
         s.setNoDelay(true);
         const onConnect = (): void => {
@@ -543,10 +648,13 @@ export class Gateway {
           clearTimeout(ct);
           s.setTimeout(readTimeout);
         };
-        if ((s as { connecting?: boolean }).connecting) s.once(u.scheme === 'https' ? 'secureConnect' : 'connect', onConnect);
+        if ((s as { connecting?: boolean }).connecting)
+          s.once(u.scheme === 'https' ? 'secureConnect' : 'connect', onConnect);
         else onConnect();
       });
-      req.setTimeout(readTimeout, () => req.destroy(Object.assign(new Error('read timeout'), { code: 'KONG_TIMEOUT' })));
+      req.setTimeout(readTimeout, () =>
+        req.destroy(Object.assign(new Error('read timeout'), { code: 'KONG_TIMEOUT' })),
+      );
       req.on('response', (r) => {
         clearTimeout(ct);
         resolve({ res: r, req });
@@ -559,7 +667,12 @@ export class Gateway {
     });
   }
 
-  private async proxyUpstream(st: RequestState, client: http.IncomingMessage, res: http.ServerResponse, collected: Collected[]): Promise<void> {
+  private async proxyUpstream(
+    st: RequestState,
+    client: http.IncomingMessage,
+    res: http.ServerResponse,
+    collected: Collected[],
+  ): Promise<void> {
     const service = st.service as Entity;
     const retries = Number(service['retries'] ?? 5);
     let up: { res: http.IncomingMessage; req: http.ClientRequest } | undefined;
@@ -568,11 +681,23 @@ export class Gateway {
       const t0 = Date.now();
       try {
         up = await this.upstreamRequest(st, service);
-        st.tries.push({ ip: st.upstream.host, port: st.upstream.port, balancer_latency: 0, balancer_start: t0 });
+        st.tries.push({
+          ip: st.upstream.host,
+          port: st.upstream.port,
+          balancer_latency: 0,
+          balancer_start: t0,
+        });
         break;
       } catch (e) {
         const err = e as NodeJS.ErrnoException & { connected?: boolean };
-        st.tries.push({ ip: st.upstream.host, port: st.upstream.port, balancer_latency: 0, balancer_start: t0, state: 'failed', code: 502 });
+        st.tries.push({
+          ip: st.upstream.host,
+          port: st.upstream.port,
+          balancer_latency: 0,
+          balancer_start: t0,
+          state: 'failed',
+          code: 502,
+        });
         const timeout = err.code === 'KONG_TIMEOUT';
         this.log.push('error', `upstream ${timeout ? 'timed out' : 'error'}: ${err.message}`);
         // nginx proxy_next_upstream error timeout: retries on connection errors before a response
@@ -661,7 +786,11 @@ export class Gateway {
     // each plugin's log handler runs in its own ngx.timer.at(0) (plugin.lua:144-181)
     await Promise.all(
       targets.map(async (c) => {
-        const snap: LogSnapshot = { ...snapshot, serialize: JSON.parse(JSON.stringify(snapshot.serialize)) as Record<string, unknown>, ngxCtx: { ...snapshot.ngxCtx } };
+        const snap: LogSnapshot = {
+          ...snapshot,
+          serialize: JSON.parse(JSON.stringify(snapshot.serialize)) as Record<string, unknown>,
+          ngxCtx: { ...snapshot.ngxCtx },
+        };
         await this.runExternal(st, c, 'log', snap);
         this.logPhasesRun++;
       }),
@@ -695,7 +824,13 @@ export class Gateway {
     }
   }
 
-  private async admin_(method: string, url: URL, body: string, ctype: string, send: (s: number, o?: unknown) => void): Promise<void> {
+  private async admin_(
+    method: string,
+    url: URL,
+    body: string,
+    ctype: string,
+    send: (s: number, o?: unknown) => void,
+  ): Promise<void> {
     const p = url.pathname.replace(/\/+$/, '') || '/';
     const model = this.currentModel;
     const list = (data: unknown[]): void => send(200, { data, next: null });
@@ -708,7 +843,15 @@ export class Gateway {
       return send(200, {
         database: { reachable: true },
         memory: { workers_lua_vms: [{ http_allocated_gc: '0 MiB', pid: process.pid }], lua_shared_dicts: {} },
-        server: { connections_accepted: 0, connections_active: 0, connections_handled: 0, connections_reading: 0, connections_waiting: 0, connections_writing: 0, total_requests: 0 },
+        server: {
+          connections_accepted: 0,
+          connections_active: 0,
+          connections_handled: 0,
+          connections_reading: 0,
+          connections_waiting: 0,
+          connections_writing: 0,
+          total_requests: 0,
+        },
         configuration_hash: stableId(JSON.stringify(model.source)).replace(/-/g, ''),
       });
     if (method === 'GET' && p === '/') {
@@ -720,16 +863,28 @@ export class Gateway {
         node_id: NODE_ID,
         hostname: os.hostname(),
         tagline: 'Welcome to kong',
-        plugins: { available_on_server: Object.fromEntries([...this.defs.values()].map((d) => [d.name, { version: d.version, priority: d.priority }])), enabled_in_cluster: [...new Set(model.plugins.map((x) => x.name))] },
-        configuration: { database: this.opts.database ?? 'off', pluginserver_names: this.pluginServers?.servers.map((s) => s.name) ?? [] },
+        plugins: {
+          available_on_server: Object.fromEntries(
+            [...this.defs.values()].map((d) => [d.name, { version: d.version, priority: d.priority }]),
+          ),
+          enabled_in_cluster: [...new Set(model.plugins.map((x) => x.name))],
+        },
+        configuration: {
+          database: this.opts.database ?? 'off',
+          pluginserver_names: this.pluginServers?.servers.map((s) => s.name) ?? [],
+        },
       });
     }
     if (p === '/config') {
       if (method === 'GET') return send(200, { config: stringifyYaml(model.source) });
       if (method === 'POST') {
-        if ((this.opts.database ?? 'off') !== 'off') throw new AdminError(400, { message: 'this endpoint is only available when Kong is configured to not use a database' });
+        if ((this.opts.database ?? 'off') !== 'off')
+          throw new AdminError(400, {
+            message: 'this endpoint is only available when Kong is configured to not use a database',
+          });
         let text = body;
-        if (ctype.includes('application/x-www-form-urlencoded')) text = new URLSearchParams(body).get('config') ?? '';
+        if (ctype.includes('application/x-www-form-urlencoded'))
+          text = new URLSearchParams(body).get('config') ?? '';
         else if (ctype.includes('application/json')) {
           const j = JSON.parse(body) as Record<string, unknown>;
           text = typeof j['config'] === 'string' ? j['config'] : body;
@@ -739,19 +894,31 @@ export class Gateway {
           doc = parseConfigText(text);
         } catch (e) {
           if (e instanceof ConfigError) throw e;
-          throw new AdminError(400, { code: 14, name: 'invalid declarative configuration', message: `failed parsing declarative configuration: ${(e as Error).message}`, fields: {} });
+          throw new AdminError(400, {
+            code: 14,
+            name: 'invalid declarative configuration',
+            message: `failed parsing declarative configuration: ${(e as Error).message}`,
+            fields: {},
+          });
         }
         this.model = this.build(doc);
         return send(201, doc);
       }
     }
-    if (method === 'GET' && p === '/plugins/enabled') return send(200, { enabled_plugins: [...this.defs.keys()].sort() });
+    if (method === 'GET' && p === '/plugins/enabled')
+      return send(200, { enabled_plugins: [...this.defs.keys()].sort() });
     const schemaM = /^\/schemas\/plugins\/([^/]+)$/.exec(p);
     if (method === 'GET' && schemaM) {
       const d = this.defs.get(schemaM[1] as string);
       if (!d) throw new AdminError(404, { message: `No plugin named '${schemaM[1]}'` });
       const s = d.schema as { fields?: unknown[] };
-      return send(200, { fields: [{ consumer: { type: 'foreign', reference: 'consumers' } }, { protocols: { type: 'set', default: ['grpc', 'grpcs', 'http', 'https'] } }, ...(s.fields ?? [])] });
+      return send(200, {
+        fields: [
+          { consumer: { type: 'foreign', reference: 'consumers' } },
+          { protocols: { type: 'set', default: ['grpc', 'grpcs', 'http', 'https'] } },
+          ...(s.fields ?? []),
+        ],
+      });
     }
     // entity collections
     const colls: Record<string, () => unknown[]> = {
@@ -760,42 +927,79 @@ export class Gateway {
       services: () => model.services,
       consumers: () => model.consumers.map(({ __groups, ...c }) => (void __groups, c)),
     };
-    const m = /^\/(plugins|routes|services|consumers)(?:\/([^/]+))?(?:\/(key-auth|acls|plugins|routes))?$/.exec(p);
+    const m =
+      /^\/(plugins|routes|services|consumers)(?:\/([^/]+))?(?:\/(key-auth|acls|plugins|routes))?$/.exec(p);
     if (m) {
-      const [, coll, idOrName, sub] = m as unknown as [string, string, string | undefined, string | undefined];
+      const [, coll, idOrName, sub] = m as unknown as [
+        string,
+        string,
+        string | undefined,
+        string | undefined,
+      ];
       if (method === 'GET') {
         const all = (colls[coll] as () => Array<Record<string, unknown>>)();
         if (!idOrName) return list(all);
-        const e = all.find((x) => x['id'] === idOrName || x['name'] === idOrName || x['username'] === idOrName);
+        const e = all.find(
+          (x) => x['id'] === idOrName || x['name'] === idOrName || x['username'] === idOrName,
+        );
         if (!e) throw new AdminError(404, { message: 'Not found' });
         if (!sub) return send(200, e);
-        if (sub === 'key-auth') return list(model.keyauthCredentials.filter((k) => (k['consumer'] as { id: string }).id === e['id']));
-        if (sub === 'acls') return list(model.acls.filter((k) => (k['consumer'] as { id: string }).id === e['id']));
-        if (sub === 'plugins') return list(model.plugins.filter((x) => [x.route?.id, x.service?.id, x.consumer?.id].includes(e['id'] as string)).map(publicPlugin));
-        if (sub === 'routes') return list(model.routes.filter((r) => (r['service'] as { id: string } | null)?.id === e['id']));
+        if (sub === 'key-auth')
+          return list(
+            model.keyauthCredentials.filter((k) => (k['consumer'] as { id: string }).id === e['id']),
+          );
+        if (sub === 'acls')
+          return list(model.acls.filter((k) => (k['consumer'] as { id: string }).id === e['id']));
+        if (sub === 'plugins')
+          return list(
+            model.plugins
+              .filter((x) => [x.route?.id, x.service?.id, x.consumer?.id].includes(e['id'] as string))
+              .map(publicPlugin),
+          );
+        if (sub === 'routes')
+          return list(model.routes.filter((r) => (r['service'] as { id: string } | null)?.id === e['id']));
       }
       if ((this.opts.database ?? 'off') === 'off')
         // db/strategies/off/init.lua:391-397
-        throw new AdminError(405, { message: `cannot ${method === 'POST' ? 'create' : method === 'DELETE' ? 'delete' : 'update'} '${sub === 'key-auth' ? 'keyauth_credentials' : sub ?? coll}' entities when not using a database` });
+        throw new AdminError(405, {
+          message: `cannot ${method === 'POST' ? 'create' : method === 'DELETE' ? 'delete' : 'update'} '${sub === 'key-auth' ? 'keyauth_credentials' : (sub ?? coll)}' entities when not using a database`,
+        });
       return this.dbWrite(method, coll, idOrName, sub, body, send);
     }
     throw new AdminError(404, { message: 'Not found' });
   }
 
   /** `database: 'memory'`: entity writes mutate the source document and rebuild (new __seq__). */
-  private dbWrite(method: string, coll: string, idOrName: string | undefined, sub: string | undefined, body: string, send: (s: number, o?: unknown) => void): void {
+  private dbWrite(
+    method: string,
+    coll: string,
+    idOrName: string | undefined,
+    sub: string | undefined,
+    body: string,
+    send: (s: number, o?: unknown) => void,
+  ): void {
     const doc = JSON.parse(JSON.stringify(this.currentModel.source)) as Record<string, unknown>;
     const input = (body ? JSON.parse(body) : {}) as Record<string, unknown>;
     // normalise the document to top-level entities with ids so references are stable
     const flat = flattenDoc(this.currentModel);
     void doc;
-    const key = sub === 'key-auth' ? 'keyauth_credentials' : sub === 'acls' ? 'acls' : sub === 'plugins' ? 'plugins' : sub === 'routes' ? 'routes' : coll;
+    const key =
+      sub === 'key-auth'
+        ? 'keyauth_credentials'
+        : sub === 'acls'
+          ? 'acls'
+          : sub === 'plugins'
+            ? 'plugins'
+            : sub === 'routes'
+              ? 'routes'
+              : coll;
     const arr = (flat[key] ??= []) as Array<Record<string, unknown>>;
     const parentRef = idOrName && sub ? { id: resolveId(flat, coll, idOrName) } : undefined;
     if (method === 'POST' && (!idOrName || sub)) {
       const e: Record<string, unknown> = { ...input };
       e['id'] ??= stableId(key, Date.now(), Math.random());
-      if (parentRef) e[coll === 'consumers' ? 'consumer' : coll === 'services' ? 'service' : 'route'] = parentRef;
+      if (parentRef)
+        e[coll === 'consumers' ? 'consumer' : coll === 'services' ? 'service' : 'route'] = parentRef;
       arr.push(e);
       this.model = this.build(flat);
       return send(201, this.findEntity(key, e['id'] as string) ?? e);
@@ -805,8 +1009,17 @@ export class Gateway {
     const idx = arr.findIndex((x) => x['id'] === id);
     if (method === 'DELETE') {
       if (idx >= 0) arr.splice(idx, 1);
-      if (coll === 'consumers') for (const k of ['keyauth_credentials', 'acls']) flat[k] = (flat[k] ?? []).filter((x) => (x['consumer'] as { id: string }).id !== id);
-      flat['plugins'] = (flat['plugins'] ?? []).filter((x) => ![(x['route'] as { id?: string } | null)?.id, (x['service'] as { id?: string } | null)?.id, (x['consumer'] as { id?: string } | null)?.id].includes(id));
+      if (coll === 'consumers')
+        for (const k of ['keyauth_credentials', 'acls'])
+          flat[k] = (flat[k] ?? []).filter((x) => (x['consumer'] as { id: string }).id !== id);
+      flat['plugins'] = (flat['plugins'] ?? []).filter(
+        (x) =>
+          ![
+            (x['route'] as { id?: string } | null)?.id,
+            (x['service'] as { id?: string } | null)?.id,
+            (x['consumer'] as { id?: string } | null)?.id,
+          ].includes(id),
+      );
       this.model = this.build(flat);
       return send(204);
     }
@@ -823,7 +1036,14 @@ export class Gateway {
 
   private findEntity(key: string, id: string): unknown {
     const m = this.currentModel;
-    const lists: Record<string, Entity[]> = { plugins: m.plugins, routes: m.routes, services: m.services, consumers: m.consumers, keyauth_credentials: m.keyauthCredentials, acls: m.acls };
+    const lists: Record<string, Entity[]> = {
+      plugins: m.plugins,
+      routes: m.routes,
+      services: m.services,
+      consumers: m.consumers,
+      keyauth_credentials: m.keyauthCredentials,
+      acls: m.acls,
+    };
     const e = lists[key]?.find((x) => x.id === id);
     if (e && key === 'plugins') {
       const { __seq__, ...rest } = e as PluginEntity;
@@ -850,9 +1070,20 @@ class AdminError extends Error {
   }
 }
 
-function combosInvalid(r: string | undefined, s: string | undefined, c: string | undefined, R?: string, S?: string, C?: string): boolean {
+function combosInvalid(
+  r: string | undefined,
+  s: string | undefined,
+  c: string | undefined,
+  R?: string,
+  S?: string,
+  C?: string,
+): boolean {
   // a combo needing an entity the request does not have cannot match
-  return (r !== undefined && R === undefined) || (s !== undefined && S === undefined) || (c !== undefined && C === undefined);
+  return (
+    (r !== undefined && R === undefined) ||
+    (s !== undefined && S === undefined) ||
+    (c !== undefined && C === undefined)
+  );
 }
 
 function cmp(a: number[], b: number[]): number {
@@ -868,7 +1099,9 @@ function hostMatches(pattern: string, host: string): boolean {
 }
 
 function hostPort(host: string, port: number, scheme: string): string {
-  return (scheme === 'https' && port === 443) || (scheme === 'http' && port === 80) ? host : `${host}:${port}`;
+  return (scheme === 'https' && port === 443) || (scheme === 'http' && port === 80)
+    ? host
+    : `${host}:${port}`;
 }
 
 function listen(s: http.Server): Promise<number> {
@@ -896,7 +1129,10 @@ function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Reco
   const out: Record<string, unknown> = { ...a };
   for (const [k, v] of Object.entries(b)) {
     const cur = out[k];
-    out[k] = v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' && !Array.isArray(cur) ? deepMerge(cur as Record<string, unknown>, v as Record<string, unknown>) : v;
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' && !Array.isArray(cur)
+        ? deepMerge(cur as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
   }
   return out;
 }
@@ -905,7 +1141,7 @@ function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Reco
 function flattenDoc(m: Model): Record<string, Array<Record<string, unknown>>> & { _format_version?: never } {
   const strip = (e: Entity): Record<string, unknown> => {
     const { created_at, updated_at, __groups, __seq__, ...rest } = e as Record<string, unknown>;
-    void created_at, void updated_at, void __groups, void __seq__;
+    (void created_at, void updated_at, void __groups, void __seq__);
     return rest;
   };
   const services = m.services.map((s) => {
@@ -929,8 +1165,14 @@ function flattenDoc(m: Model): Record<string, Array<Record<string, unknown>>> & 
   return out;
 }
 
-function resolveId(flat: Record<string, Array<Record<string, unknown>>>, coll: string, idOrName: string): string {
-  const e = (flat[coll] ?? []).find((x) => x['id'] === idOrName || x['name'] === idOrName || x['username'] === idOrName);
+function resolveId(
+  flat: Record<string, Array<Record<string, unknown>>>,
+  coll: string,
+  idOrName: string,
+): string {
+  const e = (flat[coll] ?? []).find(
+    (x) => x['id'] === idOrName || x['name'] === idOrName || x['username'] === idOrName,
+  );
   if (!e) throw new AdminError(404, { message: 'Not found' });
   return e['id'] as string;
 }
@@ -941,7 +1183,8 @@ async function loadLuaRunner(): Promise<LuaPluginRunner> {
   const mod = (await import(modPath)) as Record<string, unknown>;
   for (const k of ['createLuaPluginRunner', 'createLuaRunner', 'default']) {
     const f = mod[k];
-    if (typeof f === 'function') return (await (f as () => Promise<LuaPluginRunner> | LuaPluginRunner)()) as LuaPluginRunner;
+    if (typeof f === 'function')
+      return (await (f as () => Promise<LuaPluginRunner> | LuaPluginRunner)()) as LuaPluginRunner;
   }
   throw new Error('spec/support/lua-host.ts exports no runner factory (createLuaPluginRunner)');
 }

@@ -125,7 +125,11 @@ export class RequestState {
     hostHeader: string | undefined;
   };
   /** final response (for header getters in response/log) */
-  response: { status: number; headers: Headers; size: number } = { status: 0, headers: new Headers(), size: 0 };
+  response: { status: number; headers: Headers; size: number } = {
+    status: 0,
+    headers: new Headers(),
+    size: 0,
+  };
   serviceResponse: { status: number; headers: Headers; body?: Buffer } | undefined;
   proxied = false;
   upstreamUri = '';
@@ -251,8 +255,16 @@ export const HTTP_MESSAGES: Record<number, string> = {
 };
 
 /** kong.response.error / Kong-generated errors: JSON `{"message": ...}` (pdk/response.lua, HTTP_MESSAGES). */
-export function kongError(st: RequestState, status: number, message?: unknown, headers?: Record<string, unknown>): ExitResponse {
-  const msg = typeof message === 'string' ? message : HTTP_MESSAGES[status] ?? `The upstream server responded with ${status}`;
+export function kongError(
+  st: RequestState,
+  status: number,
+  message?: unknown,
+  headers?: Record<string, unknown>,
+): ExitResponse {
+  const msg =
+    typeof message === 'string'
+      ? message
+      : (HTTP_MESSAGES[status] ?? `The upstream server responded with ${status}`);
   const h = new Headers();
   applyHeaderTable(h, headers);
   h.set('Content-Type', 'application/json; charset=utf-8');
@@ -266,7 +278,11 @@ export function kongError(st: RequestState, status: number, message?: unknown, h
 function applyHeaderTable(h: Headers, t: unknown): void {
   if (!t || typeof t !== 'object') return;
   for (const [k, v] of Object.entries(t as Record<string, unknown>)) {
-    if (Array.isArray(v)) h.set(k, v.map((x) => String(x)));
+    if (Array.isArray(v))
+      h.set(
+        k,
+        v.map((x) => String(x)),
+      );
     else if (v !== null && v !== undefined) h.set(k, String(v));
   }
 }
@@ -280,7 +296,8 @@ function toBuffer(v: unknown): Buffer | undefined {
 
 /** kong.response.exit(status, body, headers) — pdk/response.lua `send`/`exit`. */
 export function buildExit(status: unknown, body: unknown, headers: unknown): ExitResponse {
-  if (typeof status !== 'number' || status < 100 || status > 599) throw new LuaError('code must be a number between 100 and 599');
+  if (typeof status !== 'number' || status < 100 || status > 599)
+    throw new LuaError('code must be a number between 100 and 599');
   const h = new Headers();
   applyHeaderTable(h, headers);
   let b = toBuffer(body);
@@ -351,7 +368,8 @@ export function encodeQuery(t: unknown): string {
     const v = (t as Record<string, unknown>)[k];
     for (const x of Array.isArray(v) ? v : [v]) {
       if (x === true) parts.push(encodeURIComponent(k));
-      else if (x !== false && x !== null && x !== undefined) parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(x))}`);
+      else if (x !== false && x !== null && x !== undefined)
+        parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(x))}`);
     }
   }
   return parts.join('&');
@@ -379,7 +397,9 @@ export function buildSerialize(st: RequestState): Record<string, unknown> {
   if (reqHeaders['authorization']) reqHeaders['authorization'] = 'REDACTED';
   if (reqHeaders['proxy-authorization']) reqHeaders['proxy-authorization'] = 'REDACTED';
   const kongLatency = Math.round(
-    st.timing.upstreamStart && st.timing.accessEnd ? st.timing.accessEnd - st.startMs : (st.timing.end || Date.now()) - st.startMs,
+    st.timing.upstreamStart && st.timing.accessEnd
+      ? st.timing.accessEnd - st.startMs
+      : (st.timing.end || Date.now()) - st.startMs,
   );
   const out: Record<string, unknown> = {
     request: {
@@ -400,7 +420,10 @@ export function buildSerialize(st: RequestState): Record<string, unknown> {
     },
     latencies: {
       kong: kongLatency,
-      proxy: st.timing.upstreamHeaders && st.timing.upstreamStart ? st.timing.upstreamHeaders - st.timing.upstreamStart : -1,
+      proxy:
+        st.timing.upstreamHeaders && st.timing.upstreamStart
+          ? st.timing.upstreamHeaders - st.timing.upstreamStart
+          : -1,
       request: (st.timing.end || Date.now()) - st.startMs,
       receive: 0,
     },
@@ -414,7 +437,11 @@ export function buildSerialize(st: RequestState): Record<string, unknown> {
   if (st.route) out['route'] = st.route;
   if (st.service) out['service'] = st.service;
   if (st.consumer) out['consumer'] = st.consumer;
-  if (st.credential) out['authenticated_entity'] = { id: st.credential['id'], consumer_id: (st.credential['consumer'] as Entity | undefined)?.['id'] };
+  if (st.credential)
+    out['authenticated_entity'] = {
+      id: st.credential['id'],
+      consumer_id: (st.credential['consumer'] as Entity | undefined)?.['id'],
+    };
   for (const [k, v] of st.serializeValues) setDotted(out, k, v);
   return out;
 }
@@ -438,7 +465,10 @@ export function takeSnapshot(st: RequestState): LogSnapshot {
     responseHeaders: st.response.headers.clone(),
     responseStatus: st.response.status,
     reqStartTime: st.startMs / 1000,
-    ngxCtx: { ...st.ngxCtx, ...(st.bufferedProxying && st.serviceResponse?.body ? { buffered_body: st.serviceResponse.body } : {}) },
+    ngxCtx: {
+      ...st.ngxCtx,
+      ...(st.bufferedProxying && st.serviceResponse?.body ? { buffered_body: st.serviceResponse.body } : {}),
+    },
     shared: st.shared, // by reference (plugin.lua:152-170)
     serviceResponseBody: st.bufferedProxying ? st.serviceResponse?.body : undefined,
     serviceResponseStatus: st.serviceResponse?.status,
@@ -472,7 +502,9 @@ const str = (v: unknown, what = 'header name'): string => {
 const hdrValue = (v: unknown): string => {
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  throw new LuaError(`invalid header value for "${String(v)}": got ${v === null || v === undefined ? 'nil' : typeof v}, expected string, number or boolean`);
+  throw new LuaError(
+    `invalid header value for "${String(v)}": got ${v === null || v === undefined ? 'nil' : typeof v}, expected string, number or boolean`,
+  );
 };
 
 function reqHeaders(c: PdkContext): Headers {
@@ -484,7 +516,10 @@ const bin = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.
 const logFn =
   (level: string): Impl =>
   (c, args) => {
-    c.log(level, `[${c.pluginName}] ${args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ')}`);
+    c.log(
+      level,
+      `[${c.pluginName}] ${args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ')}`,
+    );
     return null;
   };
 
@@ -498,7 +533,11 @@ const IMPL: Record<string, Impl> = {
     checkPhase(c.phase, P_ALL);
     return reqHeaders(c).toMultiMap();
   },
-  'kong.request.get_method': (c) => (checkPhase(c.phase, P_REQ), needsLiveRequest(c.phase), c.st.client.method),
+  'kong.request.get_method': (c) => (
+    checkPhase(c.phase, P_REQ),
+    needsLiveRequest(c.phase),
+    c.st.client.method
+  ),
   'kong.request.get_path': (c) => (checkPhase(c.phase, P_REQ), c.st.normPath),
   'kong.request.get_raw_path': (c) => (checkPhase(c.phase, P_REQ), c.st.client.rawPath),
   'kong.request.get_path_with_query': (c) => (checkPhase(c.phase, P_REQ), c.st.requestUri),
@@ -520,20 +559,38 @@ const IMPL: Record<string, Impl> = {
   'kong.request.get_forwarded_port': (c) => (checkPhase(c.phase, P_REQ), c.st.client.serverPort),
   'kong.request.get_forwarded_path': (c) => (checkPhase(c.phase, P_REQ), c.st.client.rawPath),
   'kong.request.get_http_version': (c) => (checkPhase(c.phase, P_REQ), 1.1),
-  'kong.request.get_start_time': (c) => (c.phase === 'log' && c.snapshot ? c.snapshot.reqStartTime * 1000 : c.st.startMs),
-  'kong.nginx.req_start_time': (c) => (c.phase === 'log' && c.snapshot ? c.snapshot.reqStartTime : c.st.startMs / 1000),
+  'kong.request.get_start_time': (c) =>
+    c.phase === 'log' && c.snapshot ? c.snapshot.reqStartTime * 1000 : c.st.startMs,
+  'kong.nginx.req_start_time': (c) =>
+    c.phase === 'log' && c.snapshot ? c.snapshot.reqStartTime : c.st.startMs / 1000,
 
   // ---- kong.client
   'kong.client.get_ip': (c) => (checkPhase(c.phase, P_REQ), c.st.client.ip),
   'kong.client.get_forwarded_ip': (c) => (checkPhase(c.phase, P_REQ), c.st.client.ip),
   'kong.client.get_port': (c) => (checkPhase(c.phase, P_REQ), c.st.client.remotePort),
-  'kong.client.get_protocol': (c) => (checkPhase(c.phase, P_ACCESS_LATER), needsLiveRequest(c.phase), c.st.client.scheme),
-  'kong.client.get_consumer': (c) => (checkPhase(c.phase, P_ACCESS_LATER), (c.snapshot ? c.snapshot.consumer : c.st.consumer) ?? null),
-  'kong.client.get_credential': (c) => (checkPhase(c.phase, P_ACCESS_LATER), (c.snapshot ? c.snapshot.credential : c.st.credential) ?? null),
+  'kong.client.get_protocol': (c) => (
+    checkPhase(c.phase, P_ACCESS_LATER),
+    needsLiveRequest(c.phase),
+    c.st.client.scheme
+  ),
+  'kong.client.get_consumer': (c) => (
+    checkPhase(c.phase, P_ACCESS_LATER),
+    (c.snapshot ? c.snapshot.consumer : c.st.consumer) ?? null
+  ),
+  'kong.client.get_credential': (c) => (
+    checkPhase(c.phase, P_ACCESS_LATER),
+    (c.snapshot ? c.snapshot.credential : c.st.credential) ?? null
+  ),
 
   // ---- kong.router
-  'kong.router.get_route': (c) => (checkPhase(c.phase, P_ACCESS_LATER), (c.snapshot ? c.snapshot.route : c.st.route) ?? null),
-  'kong.router.get_service': (c) => (checkPhase(c.phase, P_ACCESS_LATER), (c.snapshot ? c.snapshot.service : c.st.service) ?? null),
+  'kong.router.get_route': (c) => (
+    checkPhase(c.phase, P_ACCESS_LATER),
+    (c.snapshot ? c.snapshot.route : c.st.route) ?? null
+  ),
+  'kong.router.get_service': (c) => (
+    checkPhase(c.phase, P_ACCESS_LATER),
+    (c.snapshot ? c.snapshot.service : c.st.service) ?? null
+  ),
 
   // ---- kong.service
   'kong.service.set_target': (c, [host, port]) => {
@@ -544,7 +601,8 @@ const IMPL: Record<string, Impl> = {
     c.st.upstream.host = host;
     c.st.upstream.port = port;
     // pdk/service.lua set_target: updates upstream_host unless preserve_host
-    if (!c.st.route?.['preserve_host']) c.st.upstream.hostHeader = hostWithPort(host, port, c.st.upstream.scheme);
+    if (!c.st.route?.['preserve_host'])
+      c.st.upstream.hostHeader = hostWithPort(host, port, c.st.upstream.scheme);
     return null;
   },
   'kong.service.set_upstream': (c) => {
@@ -629,7 +687,7 @@ const IMPL: Record<string, Impl> = {
   'kong.service.request.set_body': (c, [t, mime]) => {
     checkPhase(c.phase, P_RW_ACCESS);
     if (!t || typeof t !== 'object') throw new LuaError('args must be a table');
-    const ct = typeof mime === 'string' ? mime : c.st.upstream.headers.get('content-type') ?? '';
+    const ct = typeof mime === 'string' ? mime : (c.st.upstream.headers.get('content-type') ?? '');
     if (ct.includes('application/x-www-form-urlencoded')) c.st.upstream.body = Buffer.from(encodeQuery(t));
     else if (ct.includes('application/json') || !ct) {
       c.st.upstream.body = Buffer.from(JSON.stringify(t));
@@ -657,7 +715,11 @@ const IMPL: Record<string, Impl> = {
   'kong.service.response.get_raw_body': (c) => {
     checkPhase(c.phase, P_RESP_LOG);
     // service/response.lua:288-296
-    const b = c.snapshot ? c.snapshot.serviceResponseBody : c.st.bufferedProxying ? c.st.serviceResponse?.body : undefined;
+    const b = c.snapshot
+      ? c.snapshot.serviceResponseBody
+      : c.st.bufferedProxying
+        ? c.st.serviceResponse?.body
+        : undefined;
     if (!b) throw new LuaError('service body is only available with buffered proxying');
     return bin(b);
   },
@@ -681,7 +743,8 @@ const IMPL: Record<string, Impl> = {
   },
   'kong.response.error': (c, [status, message, headers]) => {
     checkPhase(c.phase, P_REQ);
-    if (typeof status !== 'number' || status < 400 || status > 599) throw new LuaError('code must be a number between 400 and 599');
+    if (typeof status !== 'number' || status < 400 || status > 599)
+      throw new LuaError('code must be a number between 400 and 599');
     c.st.exit = kongError(c.st, status, message, headers as Record<string, unknown>);
     c.st.exitSource = 'exit';
     return EXIT;
@@ -726,7 +789,7 @@ const IMPL: Record<string, Impl> = {
   },
   'kong.response.get_source': (c) => {
     checkPhase(c.phase, P_RESP_LOG);
-    return c.snapshot ? c.snapshot.responseSource : c.st.exitSource ?? (c.st.proxied ? 'service' : 'error');
+    return c.snapshot ? c.snapshot.responseSource : (c.st.exitSource ?? (c.st.proxied ? 'service' : 'error'));
   },
   'kong.response.get_raw_body': (c) => {
     throw new LuaError(`function cannot be called in ${c.phase} phase (only in: body_filter)`);
@@ -795,7 +858,9 @@ export const NODE_ID = randomUUID();
 const EXIT = Symbol('exit');
 
 function hostWithPort(host: string, port: number, scheme: string): string {
-  return (scheme === 'https' && port === 443) || (scheme === 'http' && port === 80) ? host : `${host}:${port}`;
+  return (scheme === 'https' && port === 443) || (scheme === 'http' && port === 80)
+    ? host
+    : `${host}:${port}`;
 }
 
 function ngxVar(st: RequestState, n: string): unknown {
@@ -843,7 +908,11 @@ function ngxVar(st: RequestState, n: string): unknown {
  * Returns `abort` when Kong would never step the event again (Lua error, or exit outside the
  * delayed access phase).
  */
-export function callPdk(c: PdkContext, method: string, args: unknown[]): PdkOutcome & { luaError?: string; exited?: boolean } {
+export function callPdk(
+  c: PdkContext,
+  method: string,
+  args: unknown[],
+): PdkOutcome & { luaError?: string; exited?: boolean } {
   c.trace?.push(method);
   const impl = IMPL[method];
   if (!impl) {

@@ -105,7 +105,10 @@ class ManagedProcess {
     if (child.stderr) copy(child.stderr);
     child.on('exit', (code, signal) => {
       this.exits.push({ code, signal });
-      this.log.push('notice', `external pluginserver '${this.def.name}' terminated: code ${code} signal ${signal}`);
+      this.log.push(
+        'notice',
+        `external pluginserver '${this.def.name}' terminated: code ${code} signal ${signal}`,
+      );
       if (this.child === child) this.child = undefined;
       const w = this.exitWaiters;
       this.exitWaiters = [];
@@ -113,7 +116,10 @@ class ManagedProcess {
       if (this.stopping) return;
       // process.lua:169-173: exit 127 (command not found) stops respawning
       if (code === 127) {
-        this.log.push('error', `external pluginserver '${this.def.name}' start command not found; not respawning`);
+        this.log.push(
+          'error',
+          `external pluginserver '${this.def.name}' start command not found; not respawning`,
+        );
         return;
       }
       // process.lua:146-160: at least 1 s between spawns
@@ -149,7 +155,8 @@ export async function waitForSocket(p: string, timeoutMs: number): Promise<void>
   const deadline = Date.now() + timeoutMs;
   const dir = path.dirname(p);
   while (!fs.existsSync(p)) {
-    if (Date.now() > deadline) throw new Error(`plugin server socket ${p} did not appear within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`plugin server socket ${p} did not appear within ${timeoutMs} ms`);
     await new Promise<void>((resolve) => {
       let w: fs.FSWatcher | undefined;
       const t = setTimeout(done, 50);
@@ -249,7 +256,10 @@ export class PluginServers {
       this.servers.push(def);
       for (const info of this.query(def)) {
         if (this.plugins.has(info.name))
-          this.log.push('warn', `plugin '${info.name}' already registered; ignoring duplicate from '${name}'`);
+          this.log.push(
+            'warn',
+            `plugin '${info.name}' already registered; ignoring duplicate from '${name}'`,
+          );
         else this.plugins.set(info.name, info);
       }
     }
@@ -278,7 +288,8 @@ export class PluginServers {
       maxBuffer: 64 * 1024 * 1024,
     });
     if (res.error) throw new Error(`failed running query command of '${def.name}': ${res.error.message}`);
-    if (res.stderr) for (const l of res.stderr.split('\n')) if (l) this.log.push('info', `[${def.name}:query] ${l}`);
+    if (res.stderr)
+      for (const l of res.stderr.split('\n')) if (l) this.log.push('info', `[${def.name}:query] ${l}`);
     let dump: unknown;
     try {
       // Kong parses the whole stdout as one JSON document (process.lua:47-85)
@@ -289,16 +300,19 @@ export class PluginServers {
           `${(e as Error).message}; stdout was: ${JSON.stringify(res.stdout.slice(0, 500))}; exit ${res.status}`,
       );
     }
-    const list = (dump && typeof dump === 'object' && !Array.isArray(dump) && 'Plugins' in dump
-      ? (dump as { Plugins: unknown }).Plugins
-      : dump) as unknown[];
+    const list = (
+      dump && typeof dump === 'object' && !Array.isArray(dump) && 'Plugins' in dump
+        ? (dump as { Plugins: unknown }).Plugins
+        : dump
+    ) as unknown[];
     if (!Array.isArray(list) || list.length === 0)
       throw new Error(`pluginserver '${def.name}': query output holds no plugin info`);
     // 3.9: `local info = (dump.Plugins or dump)[1]` — only the first plugin (process.lua:69-84)
     const infos = this.kongVersion === '3.9' ? list.slice(0, 1) : list;
     return infos.map((raw) => {
       const i = raw as Record<string, unknown>;
-      if (typeof i['Name'] !== 'string') throw new Error(`pluginserver '${def.name}': not a plugin info table`);
+      if (typeof i['Name'] !== 'string')
+        throw new Error(`pluginserver '${def.name}': not a plugin info table`);
       return {
         name: i['Name'],
         priority: typeof i['Priority'] === 'number' ? i['Priority'] : 0,
@@ -339,7 +353,10 @@ export class PluginServers {
   }
 
   /** Config exactly as Kong would send it (defaults applied) — without the iterator's fields. */
-  buildConfig(name: string, conf: Record<string, unknown> | null | undefined): {
+  buildConfig(
+    name: string,
+    conf: Record<string, unknown> | null | undefined,
+  ): {
     config: Record<string, unknown>;
     errors?: SchemaErrors;
   } {
@@ -357,7 +374,8 @@ export class PluginServers {
 
   /** plugin.lua:201-224 — drop all cached instances of a plugin. */
   resetInstances(name: string): void {
-    for (const [k, v] of this.instances) if (k.startsWith(`${name}\u0000`)) this.instances.delete(k), void v;
+    for (const [k, v] of this.instances)
+      if (k.startsWith(`${name}\u0000`)) (this.instances.delete(k), void v);
   }
 
   /** plugin.lua:237-303 — get or (re)start the instance for this plugin entity/config. */
@@ -371,7 +389,12 @@ export class PluginServers {
       inst = this.instances.get(key);
     }
     // reuse iff id set, seq matches and __plugin_id matches (plugin.lua:258-265)
-    if (inst && inst.id !== undefined && inst.seq === conf['__seq__'] && inst.pluginId === conf['__plugin_id'])
+    if (
+      inst &&
+      inst.id !== undefined &&
+      inst.seq === conf['__seq__'] &&
+      inst.pluginId === conf['__plugin_id']
+    )
       return inst.id;
     const old = inst?.id;
     const next: RunningInstance = { id: undefined, seq: conf['__seq__'], pluginId: conf['__plugin_id'] };
@@ -402,7 +425,12 @@ export class PluginServers {
    * Kong's bridge loop (mp_rpc.lua:264-320). Never throws: RPC errors are logged (fail open).
    * An error containing "no plugin instance" resets the plugin's instances and retries.
    */
-  async runEvent(name: string, conf: Record<string, unknown>, phase: string, pdk: PdkHandler): Promise<EventResult> {
+  async runEvent(
+    name: string,
+    conf: Record<string, unknown>,
+    phase: string,
+    pdk: PdkHandler,
+  ): Promise<EventResult> {
     const info = this.plugins.get(name);
     if (!info) return { ok: false, error: `plugin '${name}' not installed`, pdkCalls: 0 };
     let pdkCalls = 0;
@@ -419,7 +447,8 @@ export class PluginServers {
           const args = Array.isArray(d?.Args) ? d.Args : [];
           pdkCalls++;
           const out = await pdk(method, args);
-          if (out.kind === 'abort') return { ok: true, aborted: true, pdkCalls, ...(out.error ? { error: out.error } : {}) };
+          if (out.kind === 'abort')
+            return { ok: true, aborted: true, pdkCalls, ...(out.error ? { error: out.error } : {}) };
           step = (await info.rpc.call(stepMethodFor(method, out.value), {
             EventId: step.EventId,
             Data: out.value,

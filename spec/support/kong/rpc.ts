@@ -43,7 +43,12 @@ export function stepMethodFor(pdkMethod: string, result: unknown): string {
     default:
       break;
   }
-  if (result !== null && typeof result === 'object' && !Array.isArray(result) && !(result instanceof Uint8Array)) {
+  if (
+    result !== null &&
+    typeof result === 'object' &&
+    !Array.isArray(result) &&
+    !(result instanceof Uint8Array)
+  ) {
     const m = (result as Record<string, unknown>)['_method'];
     if (typeof m === 'string') return `plugin.${m}`;
   }

@@ -68,7 +68,9 @@ export function processField(def: FieldDef, value: unknown, errors: SchemaErrors
         errors[key] = `length must be at least ${def.len_min}`;
       if (!def.elements) return value;
       const sub: SchemaErrors = {};
-      const out = value.map((el, i) => processField({ ...def.elements, required: true }, el, sub, String(i + 1)));
+      const out = value.map((el, i) =>
+        processField({ ...def.elements, required: true }, el, sub, String(i + 1)),
+      );
       if (Object.keys(sub).length) errors[key] = sub;
       return out;
     }
@@ -141,10 +143,12 @@ export function applyPluginSchema(
   for (const f of schema?.fields ?? []) if (f['config']) configDef = f['config'];
   const errors: SchemaErrors = {};
   const def: FieldDef = configDef ?? { type: 'record', fields: [] };
-  const config = processField({ ...def, type: 'record', required: true }, conf ?? {}, errors, 'config') as Record<
-    string,
-    unknown
-  >;
+  const config = processField(
+    { ...def, type: 'record', required: true },
+    conf ?? {},
+    errors,
+    'config',
+  ) as Record<string, unknown>;
   return Object.keys(errors).length ? { config, errors } : { config };
 }
 
