@@ -173,6 +173,15 @@ export class TokenAccounting {
     if (!price.prices && c.unknown_model === 'reject') {
       throw new PluginError('MODEL_UNKNOWN', 'the requested model has no price configured', 400, true);
     }
+    if (price.prices && (price.prices.source === 'zero' || price.prices.source === 'default')) {
+      // Model names are configuration-bounded here only after a lookup; log the fallback, rate-limited.
+      logOncePer(`${NAME}:price:${price.prices.source}`, 300_000, () =>
+        this.logger.warn(
+          { fallback: price.prices?.source },
+          'a requested model has no known price; using the unknown_model fallback',
+        ),
+      );
+    }
     const counted = countPrompt(llm, model);
     const maxOut =
       llm.operation === 'embeddings'

@@ -9,7 +9,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { startGateway, type GatewayHandle } from '../support/kong';
 import { startMockLlm, type MockLlm } from '../support/mock-llm';
-import { createLuaRunner } from '../support/lua-host';
+import { createLuaRunner, type LuaPluginRunner } from '../support/lua-host';
 import { redisTestConfig } from '../helpers/redis';
 
 const root = join(__dirname, '..', '..');
@@ -60,6 +60,7 @@ function frameTimes(
 describe('e2e: streaming through the gateway with the Lua tap', () => {
   let gw: GatewayHandle;
   let mock: MockLlm;
+  let lua: LuaPluginRunner;
   const redis = redisTestConfig('stream');
 
   before(async () => {
@@ -67,7 +68,7 @@ describe('e2e: streaming through the gateway with the Lua tap', () => {
     gw = await startGateway({
       pluginServerConf: join(root, 'kong/pluginserver.conf'),
       luaPlugins: ['llm-response-tap'],
-      luaRunner: await createLuaRunner(),
+      luaRunner: (lua = await createLuaRunner()),
       config: {
         _format_version: '3.0',
         services: [
@@ -99,6 +100,7 @@ describe('e2e: streaming through the gateway with the Lua tap', () => {
   });
   after(async () => {
     await gw?.stop();
+    await lua?.close();
     await mock?.stop();
   });
 

@@ -9,7 +9,7 @@ import OpenAI from 'openai';
 import type Redis from 'ioredis';
 import { startGateway, type GatewayHandle } from '../../support/kong';
 import { startMockLlm, type MockLlm } from '../../support/mock-llm';
-import { createLuaRunner } from '../../support/lua-host';
+import { createLuaRunner, type LuaPluginRunner } from '../../support/lua-host';
 import { connectTestRedis, flushPrefix, redisTestConfig } from '../../helpers/redis';
 import { lookupModel, costOf } from '../../../lib/pricing';
 import { runUsageReport } from '../../../scripts/usage-report';
@@ -20,6 +20,7 @@ describe('llm-token-accounting: (integration)', () => {
   let gw: GatewayHandle;
   let mock: MockLlm;
   let redis: Redis;
+  let lua: LuaPluginRunner;
   const redisCfg = redisTestConfig('acct');
   const prefix = redisCfg.key_prefix;
 
@@ -82,12 +83,13 @@ describe('llm-token-accounting: (integration)', () => {
     gw = await startGateway({
       pluginServerConf: join(root, 'kong/pluginserver.conf'),
       luaPlugins: ['llm-response-tap'],
-      luaRunner: await createLuaRunner(),
+      luaRunner: (lua = await createLuaRunner()),
       config: config([]),
     });
   });
   after(async () => {
     await gw?.stop();
+    await lua?.close();
     await mock?.stop();
     await flushPrefix(redis, prefix);
     redis?.disconnect();
@@ -204,6 +206,66 @@ describe('llm-token-accounting: (integration)', () => {
     assert.ok(ok > 0 && ok < 40, `${ok} served`);
     assert.equal(rows.length, ok);
     assert.ok(committed <= limit, `committed ${committed} <= ${limit}`);
+  });
+
+  it('frees the reservation of a request whose log phase never runs (Kong node lost mid-request)', async () => {
+    const policies = [{ name: 'small', limits: [{ limit: 100, window_size: 3600 }] }];
+    const cfg = config(policies, { reservation_ttl: 2 });
+    // A second "Kong node" sharing the same Redis.
+    const node2 = await startGateway({
+      pluginServerConf: join(root, 'kong/pluginserver.conf'),
+      luaPlugins: ['llm-response-tap'],
+      config: cfg,
+    });
+    const node1 = await startGateway({
+      pluginServerConf: join(root, 'kong/pluginserver.conf'),
+      luaPlugins: ['llm-response-tap'],
+      config: cfg,
+    });
+    try {
+      const body: OpenAI.ChatCompletionCreateParamsNonStreaming = {
+        model: 'gpt-4o-mini',
+        max_tokens: 80,
+        messages: [{ role: 'user', content: 'slow one' }],
+      };
+      const inflight = fetch(`${node1.proxyUrl}/ai/v1/chat/completions`, {
+        method: 'POST',
+        headers: { apikey: 'alice-key', 'content-type': 'application/json', 'x-mock-ttft-ms': '20000' },
+        body: JSON.stringify(body),
+      }).catch(() => undefined);
+      // wait until the upstream has the request: the reservation is in Redis by then
+      for (let i = 0; mock.requests.length === 0; i++) {
+        assert.ok(i < 500, 'request reached the upstream');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await node1.stop(); // the node dies: no log phase, no settle
+      await inflight;
+      const c2 = new OpenAI({
+        apiKey: 'x',
+        baseURL: `${node2.proxyUrl}/ai/v1`,
+        defaultHeaders: { apikey: 'alice-key' },
+        maxRetries: 0,
+      });
+      await assert.rejects(
+        c2.chat.completions.create(body),
+        OpenAI.RateLimitError,
+        'the lost reservation still holds the budget',
+      );
+      // no event marks the expiry: poll until the reservation TTL (2 s) has passed
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        try {
+          await c2.chat.completions.create(body);
+          break;
+        } catch (err) {
+          if (!(err instanceof OpenAI.RateLimitError) || Date.now() > deadline) throw err;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+    } finally {
+      await node1.stop().catch(() => undefined);
+      await node2.stop();
+    }
   });
 
   it('answers malformed bodies with 400 and a stable code', async () => {
