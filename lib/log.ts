@@ -77,11 +77,29 @@ export function logOncePer(key: string, intervalMs: number, fn: () => void, now 
   return true;
 }
 
-/** A safe summary of an error for logs: name, code and message only (messages never contain prompt text). */
-export function errInfo(err: unknown): { name: string; code?: string; message: string } {
+/**
+ * A safe summary of an error for logs. Messages of the suite's own `PluginError`s and of system
+ * errors (with an `E…` code such as ECONNREFUSED) are kept; other messages are dropped because
+ * some quote their input (`JSON.parse` does), and input may be prompt text. The first stack frame
+ * says where it happened instead.
+ */
+export function errInfo(err: unknown): { name: string; code?: string; message: string; at?: string } {
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
-    return { name: err.name, ...(typeof code === 'string' ? { code } : {}), message: err.message };
+    const safe =
+      err.name === 'PluginError' ||
+      (typeof code === 'string' && /^E[A-Z]+/.test(code)) ||
+      /^ReplyError|Redis/.test(err.name);
+    const at = err.stack
+      ?.split('\n')
+      .find((l) => l.trim().startsWith('at '))
+      ?.trim();
+    return {
+      name: err.name,
+      ...(typeof code === 'string' ? { code } : {}),
+      message: safe ? err.message : '[message omitted]',
+      ...(at ? { at } : {}),
+    };
   }
-  return { name: 'NonError', message: String(err) };
+  return { name: 'NonError', message: '[omitted]' };
 }

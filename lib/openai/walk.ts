@@ -132,6 +132,28 @@ export function forEachText(req: object, visit: TextVisitor): number {
   return replaced;
 }
 
+/** Nesting allowed inside tool-call arguments before they are handled as plain text. */
+export const MAX_ARGUMENT_DEPTH = 64;
+
+/** Maximum bracket nesting of a JSON text (brackets inside strings ignored); linear, no recursion. */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) max = depth;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
+}
+
 /**
  * Visit string values inside a JSON-encoded arguments string. Returns the (possibly re-serialised) text and the
  * number of replacements. Non-JSON (or JSON that is a bare non-string scalar) is visited as one text.
@@ -142,7 +164,8 @@ export function visitJsonArguments(
 ): { text: string; count: number } {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(args);
+    // Deeply nested arguments would overflow JSON.stringify when re-serialised: treat them as text.
+    parsed = jsonDepth(args) <= MAX_ARGUMENT_DEPTH ? JSON.parse(args) : undefined;
   } catch {
     parsed = undefined;
   }

@@ -227,9 +227,9 @@ describe('llm-pii-redaction: (integration)', () => {
     assertNothingLeaked();
   });
 
-  it('fails closed: an internal error answers 500 PII_FAILURE and the upstream gets nothing', async () => {
-    // Deeply nested JSON inside a tool-call arguments string passes the body depth check (it is a
-    // string) but makes the walker's JSON.stringify overflow the stack after a value was replaced.
+  it('redacts deeply nested tool-call arguments as text instead of failing (fail-closed paths are unit-tested)', async () => {
+    // Nesting deeper than MAX_ARGUMENT_DEPTH inside an arguments string is handled as plain text:
+    // the value is still redacted and the walker never re-serialises (and overflows on) the structure.
     const depth = 20_000;
     const args = `{"email":"${EMAIL}","x":${'['.repeat(depth)}${']'.repeat(depth)}}`;
     const res = await fetch(`${gw.proxyUrl}/pii/v1/chat/completions`, {
@@ -247,11 +247,13 @@ describe('llm-pii-redaction: (integration)', () => {
         ],
       }),
     });
-    assert.equal(res.status, 500);
-    const text = await res.text();
-    assert.equal((JSON.parse(text) as { error: { code: string } }).error.code, 'PII_FAILURE');
-    assert.ok(!text.includes(EMAIL));
-    assert.equal(mock.requests.length, 0);
+    assert.equal(res.status, 200);
+    await res.text();
+    assert.equal(mock.requests.length, 1);
+    assert.ok(
+      !mock.requests[0]!.rawBody.toString('utf8').includes(EMAIL),
+      'the upstream never sees the value',
+    );
   });
 
   it('bad input: a non-JSON body answers 400 BODY_NOT_JSON and is not forwarded', async () => {
@@ -305,7 +307,6 @@ describe('llm-pii-redaction: (integration)', () => {
     const log = gw.pluginServerLog().join('\n');
     assert.ok(log.length > 0, 'the log was captured');
     assert.match(log, /pii detected/, 'our own log lines are part of the scanned output');
-    assert.match(log, /phase failed/, 'the fail-closed error was logged (without values)');
     for (const v of SEEDED) assert.ok(!log.includes(v), `log contains ${JSON.stringify(v)}`);
   });
 });
