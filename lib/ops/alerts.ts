@@ -12,13 +12,15 @@
  * Payloads carry ids, numbers and names from configuration — never prompt text.
  */
 import { errInfo, logOncePer, rootLogger } from '../log';
+import { Gauge } from 'prom-client';
 import { registry } from '../metrics';
 import { makeKey } from '../store/keys';
 import { ACCOUNTING_PLUGIN, accountingSources, inspectBudgets, listPartitions } from './budgets';
 import { configsOf } from './registry';
 
 export interface AlertSettings {
-  webhookUrl: string;
+  /** undefined: evaluate and update the gauges only */
+  webhookUrl?: string;
   webhookAuth?: string;
   intervalMs: number;
   thresholds: number[];
@@ -41,6 +43,14 @@ export interface AlertEvent {
   time: string;
 }
 
+/** Highest used share (0..1+) of any payer's current window, per policy and window (bounded labels). */
+export const budgetUsedRatioMax = new Gauge({
+  name: 'ai_llm_budget_used_ratio_max',
+  help: 'Highest share of a budget window used by any payer (policy, window); updated by the ops loop',
+  labelNames: ['policy', 'window'],
+  registers: [registry],
+});
+
 function numEnv(env: NodeJS.ProcessEnv, k: string, d: number): number {
   const v = env[k];
   if (v === undefined || v === '') return d;
@@ -48,10 +58,13 @@ function numEnv(env: NodeJS.ProcessEnv, k: string, d: number): number {
   return Number.isFinite(n) && n >= 0 ? n : d;
 }
 
-/** Settings from the environment, or undefined when no webhook is configured. */
+/**
+ * Settings from the environment, or undefined when neither a webhook nor the metrics endpoint is
+ * configured (without a webhook the loop only keeps `ai_llm_budget_used_ratio_max` current).
+ */
 export function alertSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): AlertSettings | undefined {
   const url = env['LLM_ALERT_WEBHOOK_URL'];
-  if (!url) return undefined;
+  if (!url && !env['LLM_METRICS_ADDR']) return undefined;
   const thresholds = (env['LLM_ALERT_BUDGET_THRESHOLDS'] ?? '0.8,1')
     .split(',')
     .map((s) => Number(s.trim()))
@@ -59,7 +72,7 @@ export function alertSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Aler
     .sort((a, b) => a - b);
   const tpm = env['LLM_ALERT_TOKENS_PER_MIN'];
   return {
-    webhookUrl: url,
+    ...(url ? { webhookUrl: url } : {}),
     ...(env['LLM_ALERT_WEBHOOK_AUTH'] ? { webhookAuth: env['LLM_ALERT_WEBHOOK_AUTH'] } : {}),
     intervalMs: Math.max(50, numEnv(env, 'LLM_ALERT_INTERVAL_MS', 30_000)),
     thresholds,
@@ -152,9 +165,17 @@ export class AlertEvaluator {
     // below this a payer is not blamed for a policy's rejections
     const warnAt = thresholds.filter((t) => t < 1).pop() ?? 0.8;
     const out: AlertEvent[] = [];
+    const maxRatio = new Map<string, { policy: string; window: string; v: number }>();
     for (const partition of await listPartitions(configs)) {
       for (const b of await inspectBudgets(configs, partition, this.now())) {
         if (!b.current || b.limit <= 0) continue;
+        const g = maxRatio.get(`${b.policy}\u0000${b.window}`);
+        if (!g || g.v < b.used_ratio)
+          maxRatio.set(`${b.policy}\u0000${b.window}`, {
+            policy: b.policy,
+            window: b.window,
+            v: b.used_ratio,
+          });
         // Reservations keep committed usage at or below the limit, so "100%" also means: this policy
         // refused a request since the last round while this payer was past the warning threshold.
         const exhausted = b.used_ratio >= 1 || (rejected.has(b.policy) && b.used_ratio >= warnAt);
@@ -190,6 +211,8 @@ export class AlertEvaluator {
         });
       }
     }
+    budgetUsedRatioMax.reset();
+    for (const g of maxRatio.values()) budgetUsedRatioMax.set({ policy: g.policy, window: g.window }, g.v);
     return out;
   }
 
@@ -235,6 +258,7 @@ export class AlertEvaluator {
   }
 
   private async send(e: AlertEvent): Promise<void> {
+    if (!this.settings.webhookUrl) return;
     try {
       const res = await fetch(this.settings.webhookUrl, {
         method: 'POST',
