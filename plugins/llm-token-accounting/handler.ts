@@ -209,6 +209,14 @@ export class TokenAccounting {
         c.reservation_ttl,
       );
     } catch (err) {
+      // A reserve that timed out on a slow or paused Redis still runs there later and would hold its
+      // amount until reservation_ttl: queue a release behind it on the same connection (best effort).
+      this.store
+        .release(
+          limits.map((l) => l.window),
+          rid,
+        )
+        .catch(() => undefined);
       if (!c.fault_tolerant)
         throw new PluginError('BUDGET_UNAVAILABLE', 'budget store unavailable', 503, true, { cause: err });
       this.degraded(err);
