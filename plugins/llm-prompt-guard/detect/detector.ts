@@ -72,8 +72,28 @@ const MAX_COUNT_MATCHES = 64;
 
 // Latin look-alikes from Cyrillic and Greek, folded in the `norm` view only.
 const CONFUSABLES: Record<string, string> = {
-  а: 'a', е: 'e', о: 'o', р: 'p', с: 'c', у: 'y', х: 'x', і: 'i', ј: 'j', ѕ: 's', ԁ: 'd', ɡ: 'g', һ: 'h',
-  ο: 'o', α: 'a', ε: 'e', ι: 'i', κ: 'k', ν: 'v', τ: 't', υ: 'u', ρ: 'p',
+  а: 'a',
+  е: 'e',
+  о: 'o',
+  р: 'p',
+  с: 'c',
+  у: 'y',
+  х: 'x',
+  і: 'i',
+  ј: 'j',
+  ѕ: 's',
+  ԁ: 'd',
+  ɡ: 'g',
+  һ: 'h',
+  ο: 'o',
+  α: 'a',
+  ε: 'e',
+  ι: 'i',
+  κ: 'k',
+  ν: 'v',
+  τ: 't',
+  υ: 'u',
+  ρ: 'p',
 };
 const CONFUSABLE_RE = /[аеорсухіјѕԁɡһοαειкντυρκ]/g;
 
@@ -175,7 +195,12 @@ export function compileInjectionDetector(cfg: InjectionConfig): InjectionDetecto
         put(sink, { rule: 'unicode.tag_characters', family: 'hidden_unicode', score: 0.5 });
         if (hidden.tagPayload.length >= 4) {
           const s = payloadScore(hidden.tagPayload, src);
-          if (s > 0) put(sink, { rule: 'unicode.tag_instruction', family: 'hidden_unicode', score: Math.min(0.95, 0.3 + s) });
+          if (s > 0)
+            put(sink, {
+              rule: 'unicode.tag_instruction',
+              family: 'hidden_unicode',
+              score: Math.min(0.95, 0.3 + s),
+            });
         }
       }
       if (hidden.zeroWidthInWord >= 2) {
@@ -186,7 +211,11 @@ export function compileInjectionDetector(cfg: InjectionConfig): InjectionDetecto
         });
       }
       if (hidden.bidiControls >= 1) {
-        put(sink, { rule: 'unicode.bidi_control', family: 'hidden_unicode', score: hidden.bidiControls >= 3 ? 0.35 : 0.25 });
+        put(sink, {
+          rule: 'unicode.bidi_control',
+          family: 'hidden_unicode',
+          score: hidden.bidiControls >= 3 ? 0.35 : 0.25,
+        });
       }
       // Trigger words that only appear once invisible characters are removed: deliberate obfuscation.
       if (hidden.zeroWidthInWord >= 1 && [...sink.values()].some((f) => f.family !== 'hidden_unicode')) {
@@ -198,20 +227,33 @@ export function compileInjectionDetector(cfg: InjectionConfig): InjectionDetecto
       for (const c of decodeCandidates(raw)) {
         const s = payloadScore(c.text, src);
         if (s > 0) {
-          put(sink, { rule: `encoded.${c.kind}_instruction`, family: 'encoded_payload', score: Math.min(0.95, 0.25 + s) });
+          put(sink, {
+            rule: `encoded.${c.kind}_instruction`,
+            family: 'encoded_payload',
+            score: Math.min(0.95, 0.25 + s),
+          });
         }
       }
       const r13 = rot13(norm);
       if (ROT13_MARKERS.test(r13)) {
         const s = payloadScore(r13, src);
-        if (s > 0) put(sink, { rule: 'encoded.rot13_instruction', family: 'encoded_payload', score: Math.min(0.95, 0.25 + s) });
+        if (s > 0)
+          put(sink, {
+            rule: 'encoded.rot13_instruction',
+            family: 'encoded_payload',
+            score: Math.min(0.95, 0.25 + s),
+          });
       }
     }
 
     if (on('repetition')) {
       const st = repetitionStats(raw);
       if (st.maxTokenRun >= 40 || st.maxPhraseRun >= 25) {
-        put(sink, { rule: 'repetition.token_flood', family: 'repetition', score: st.maxTokenRun >= 200 || st.maxPhraseRun >= 100 ? 0.5 : 0.35 });
+        put(sink, {
+          rule: 'repetition.token_flood',
+          family: 'repetition',
+          score: st.maxTokenRun >= 200 || st.maxPhraseRun >= 100 ? 0.5 : 0.35,
+        });
       }
       if (st.uniqueRatio < 0.1) {
         put(sink, { rule: 'repetition.low_diversity', family: 'repetition', score: 0.4 });
@@ -243,7 +285,11 @@ export function compileInjectionDetector(cfg: InjectionConfig): InjectionDetecto
         return scan(text, source);
       } catch {
         // Defensive: a scan must never throw into the request path. Fail closed on internal errors.
-        return { score: 1, findings: [{ rule: 'internal.scan_error', family: 'repetition', score: 1 }], blocked: true };
+        return {
+          score: 1,
+          findings: [{ rule: 'internal.scan_error', family: 'repetition', score: 1 }],
+          blocked: true,
+        };
       }
     },
   };
@@ -252,4 +298,11 @@ export function compileInjectionDetector(cfg: InjectionConfig): InjectionDetecto
 export { sanitizeHidden, DEFAULT_THRESHOLD };
 export { compilePatternGuard, unsafePatternReason } from './pattern-guard';
 export type { PatternGuard, PatternGuardConfig, PatternGuardResult } from './pattern-guard';
-export type { Finding, InjectionConfig, InjectionDetector, MessageSource, RuleFamily, ScanResult } from './types';
+export type {
+  Finding,
+  InjectionConfig,
+  InjectionDetector,
+  MessageSource,
+  RuleFamily,
+  ScanResult,
+} from './types';

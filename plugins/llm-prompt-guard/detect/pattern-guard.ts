@@ -62,7 +62,9 @@ export function unsafePatternReason(src: string): string | null {
     current: string;
     simple: boolean;
   }
-  const stack: Group[] = [{ innerUnbounded: false, innerQuantified: false, alternatives: [], current: '', simple: true }];
+  const stack: Group[] = [
+    { innerUnbounded: false, innerQuantified: false, alternatives: [], current: '', simple: true },
+  ];
   let lastClosed: Group | null = null;
   let inClass = false;
   let classStart = 0;
@@ -89,7 +91,10 @@ export function unsafePatternReason(src: string): string | null {
       if (c === ']' && i > classStart + 1) {
         inClass = false;
         const body = src.slice(classStart + 1, i);
-        lastAtomWide = body.startsWith('^') || (/\\s/.test(body) && /\\S/.test(body)) || (/\\w/.test(body) && /\\W/.test(body));
+        lastAtomWide =
+          body.startsWith('^') ||
+          (/\\s/.test(body) && /\\S/.test(body)) ||
+          (/\\w/.test(body) && /\\W/.test(body));
       }
       continue;
     }
@@ -102,7 +107,13 @@ export function unsafePatternReason(src: string): string | null {
       continue;
     }
     if (c === '(') {
-      stack.push({ innerUnbounded: false, innerQuantified: false, alternatives: [], current: '', simple: true });
+      stack.push({
+        innerUnbounded: false,
+        innerQuantified: false,
+        alternatives: [],
+        current: '',
+        simple: true,
+      });
       // skip group prefixes like ?: ?= ?! ?<= ?<! ?<name>
       if (src[i + 1] === '?') {
         const m = /^\?(?::|=|!|<=|<!|<[A-Za-z_]\w*>|[imsx-]+:|[imsx-]+\))/.exec(src.slice(i + 1));
@@ -133,15 +144,20 @@ export function unsafePatternReason(src: string): string | null {
     if (q) {
       const quant = q[0];
       const unbounded = quant === '*' || quant === '+' || /^\{\d+,\}$/.test(quant);
-      const repeats = unbounded || (/^\{(\d+)(?:,(\d+))?\}$/.exec(quant) !== null && Number(/(\d+)\}$/.exec(quant)?.[1] ?? '1') > 1);
+      const repeats =
+        unbounded ||
+        (/^\{(\d+)(?:,(\d+))?\}$/.exec(quant) !== null && Number(/(\d+)\}$/.exec(quant)?.[1] ?? '1') > 1);
       if (lastClosed && repeats && quant !== '?') {
         if (lastClosed.innerUnbounded || lastClosed.innerQuantified) {
           return 'nested quantifiers (a quantified group containing a quantifier) can backtrack catastrophically';
         }
         const alts = lastClosed.alternatives;
         if (alts.length > 1) {
-          const overlap = !lastClosed.simple || alts.some((a, ai) => a === '' || alts.some((b, bi) => ai !== bi && b.startsWith(a)));
-          if (overlap) return 'a repeated alternation whose branches can match the same text can backtrack catastrophically';
+          const overlap =
+            !lastClosed.simple ||
+            alts.some((a, ai) => a === '' || alts.some((b, bi) => ai !== bi && b.startsWith(a)));
+          if (overlap)
+            return 'a repeated alternation whose branches can match the same text can backtrack catastrophically';
         }
       }
       if (unbounded) top.innerUnbounded = true;
@@ -220,7 +236,8 @@ export function compilePatternGuard(cfg: PatternGuardConfig): PatternGuard {
       let size = 0;
       for (let i = messages.length - 1; i >= 0; i--) {
         const m = messages[i];
-        if (!m || typeof m.role !== 'string') throw badRequest('BODY_SHAPE', 'every message needs a string role');
+        if (!m || typeof m.role !== 'string')
+          throw badRequest('BODY_SHAPE', 'every message needs a string role');
         if (m.role !== 'user' && !allRoles) continue;
         if (typeof m.content !== 'string') throw badRequest('BODY_SHAPE', 'message content must be a string');
         parts.push(m.content);

@@ -31,7 +31,13 @@ function isOdd(token: string): boolean {
   if (/^(?:[=|:\-–—&+*/]|\(?\[?[IVXivx\d]{1,4}[\])]\.?|\|{3,})$/.test(tok)) return false;
   const hasWord = /[A-Za-z0-9]/.test(tok);
   // Pure punctuation counts only when it mixes several symbols ("]$.", "-->", "!\")]"), not "``" or "...".
-  if (!hasWord) return tok.length >= 2 && new Set(tok).size >= 2 && /[[\]{}<>\\|^~$@=`!?#*;:()]/.test(tok) && !/^\.+$|^-+$/.test(tok);
+  if (!hasWord)
+    return (
+      tok.length >= 2 &&
+      new Set(tok).size >= 2 &&
+      /[[\]{}<>\\|^~$@=`!?#*;:()]/.test(tok) &&
+      !/^\.+$|^-+$/.test(tok)
+    );
   // Strong symbols inside a word: brackets, braces, pipes, carets, backslashes, dollar, at, equals, backticks.
   if (/[[\]{}<>\\|^~$@=`]/.test(tok) && !/^[\w.+-]+@[\w-]+\.[\w.]+$/.test(tok)) return true;
   // Runs of punctuation ("!!", "??", "--->", "####", "...)") that are not an ellipsis or a dash.
@@ -39,7 +45,8 @@ function isOdd(token: string): boolean {
   const core = tok.replace(/^[("'*_]+|[)"'.,!?:;*_]+$/g, '');
   if (core.length < 2) return false;
   // Internal case switch after lower-case letters ("fooBarqux") or ALLCAPS glued to lower ("IMreadsheet").
-  if (/[a-z]{2,}[A-Z][a-z]/.test(core) || /^[A-Z]{2,}[a-z]{3,}/.test(core) || /[a-z]{2,}[A-Z]{2,}/.test(core)) return true;
+  if (/[a-z]{2,}[A-Z][a-z]/.test(core) || /^[A-Z]{2,}[a-z]{3,}/.test(core) || /[a-z]{2,}[A-Z]{2,}/.test(core))
+    return true;
   // Quote, bracket or punctuation glued between letters: `Sure,","here`, `style:"If`, `pix.snap(`.
   if (/[A-Za-z][,:;!?"(][A-Za-z"]/.test(core)) return true;
   // Letters + digits mixed in a long word.
@@ -52,7 +59,12 @@ function looksLikeCode(text: string): boolean {
   if (lines.length < 3) return false;
   let codey = 0;
   for (const l of lines) {
-    if (/^\s{2,}\S|[;{}]\s*$|^\s*(?:def|class|import|from|return|if|for|while|const|let|var|function|public|private|#include|SELECT|<\w)/.test(l)) codey++;
+    if (
+      /^\s{2,}\S|[;{}]\s*$|^\s*(?:def|class|import|from|return|if|for|while|const|let|var|function|public|private|#include|SELECT|<\w)/.test(
+        l,
+      )
+    )
+      codey++;
   }
   return codey >= Math.max(2, lines.length * 0.2);
 }

@@ -22,14 +22,22 @@ export interface PhraseRule {
 }
 
 // Building blocks (all plain alternations; none is quantified as a whole).
-const IGNORE = '(?:ignore|ignoring|disregard|disregarding|forget|forgetting|skip|override|overwrite|bypass|abandon|discard|neglect|drop|erase|delete|clear|reset|scrap|throw away|set aside|pay no attention to|do not follow|don\'t follow|stop following|cancel)';
-const DET = '(?:(?:all|any|every|each|the|your|my|its|their|these|those|of|that|this|whatever|previous|prior|above|earlier|preceding|foregoing|former|original|initial|old|past|existing|current|given|provided|system|other|and|or|,)\\s){0,5}';
-const PRIOR = '(?:previous|prior|above|earlier|preceding|foregoing|former|original|initial|old|past|existing|before|so far|until now|up to now|above-mentioned|aforementioned|system|default|current)';
-const INSTR = '(?:instructions?|instructs|prompts?|rules|directions?|directives?|guidelines?|commands?|context|guidance|orders|assignments?|tasks?|programming|messages?|text|input|constraints|settings|configuration|training|conditioning|content|information|conversation|policies|policy)';
-const POLICY = '(?:rules|guidelines|restrictions|limitations|limits|filters?|filtering|censorship|safeguards|guardrails|safety (?:rules|guidelines|protocols|measures|filters|settings)|content polic(?:y|ies)|usage polic(?:y|ies)|polic(?:y|ies)|ethics|ethical (?:guidelines|principles|constraints|standards|rules|boundaries)|moral(?:s|ity| (?:guidelines|principles|standards|constraints|boundaries|rules))?|principles|programming|training|boundaries|constraints|protocols|terms of service|values)';
-const AI = '(?:ai|a\\.i\\.|assistant|chatbot|bot|model|language model|llm|chatgpt|gpt|claude|gemini|bard|llama|copilot|openai)';
-const REVEAL = '(?:see|view|access|read|know|print|show|reveal|display|output|repeat|recite|tell me|tell us|give me|share|leak|dump|write out|write down|spell out|list|expose|disclose|copy|paste|provide|return|send me|echo|type out|render|state|read (?:me |out )?back|reproduce|encode|translate|what (?:is|are|was|were))';
-const SYS_OBJ = '(?:system|initial|original|hidden|secret|internal|developer|pre-?|starting|confidential|underlying)\\s?(?:prompts?|instructions?|messages?|directives?|configuration|config|rules|guidelines|context|text|programming|setup)';
+const IGNORE =
+  "(?:ignore|ignoring|disregard|disregarding|forget|forgetting|skip|override|overwrite|bypass|abandon|discard|neglect|drop|erase|delete|clear|reset|scrap|throw away|set aside|pay no attention to|do not follow|don't follow|stop following|cancel)";
+const DET =
+  '(?:(?:all|any|every|each|the|your|my|its|their|these|those|of|that|this|whatever|previous|prior|above|earlier|preceding|foregoing|former|original|initial|old|past|existing|current|given|provided|system|other|and|or|,)\\s){0,5}';
+const PRIOR =
+  '(?:previous|prior|above|earlier|preceding|foregoing|former|original|initial|old|past|existing|before|so far|until now|up to now|above-mentioned|aforementioned|system|default|current)';
+const INSTR =
+  '(?:instructions?|instructs|prompts?|rules|directions?|directives?|guidelines?|commands?|context|guidance|orders|assignments?|tasks?|programming|messages?|text|input|constraints|settings|configuration|training|conditioning|content|information|conversation|policies|policy)';
+const POLICY =
+  '(?:rules|guidelines|restrictions|limitations|limits|filters?|filtering|censorship|safeguards|guardrails|safety (?:rules|guidelines|protocols|measures|filters|settings)|content polic(?:y|ies)|usage polic(?:y|ies)|polic(?:y|ies)|ethics|ethical (?:guidelines|principles|constraints|standards|rules|boundaries)|moral(?:s|ity| (?:guidelines|principles|standards|constraints|boundaries|rules))?|principles|programming|training|boundaries|constraints|protocols|terms of service|values)';
+const AI =
+  '(?:ai|a\\.i\\.|assistant|chatbot|bot|model|language model|llm|chatgpt|gpt|claude|gemini|bard|llama|copilot|openai)';
+const REVEAL =
+  '(?:see|view|access|read|know|print|show|reveal|display|output|repeat|recite|tell me|tell us|give me|share|leak|dump|write out|write down|spell out|list|expose|disclose|copy|paste|provide|return|send me|echo|type out|render|state|read (?:me |out )?back|reproduce|encode|translate|what (?:is|are|was|were))';
+const SYS_OBJ =
+  '(?:system|initial|original|hidden|secret|internal|developer|pre-?|starting|confidential|underlying)\\s?(?:prompts?|instructions?|messages?|directives?|configuration|config|rules|guidelines|context|text|programming|setup)';
 
 export const PHRASE_RULES: PhraseRule[] = [
   // ---------------------------------------------------------------- instruction override
@@ -46,7 +54,9 @@ export const PHRASE_RULES: PhraseRule[] = [
     score: 0.75,
     view: 'norm',
     // "ignore the instructions above", "disregard everything before this", "forget everything you were told"
-    re: new RegExp(`\\b${IGNORE}\\s(?:all |any |the |your |of )?(?:${INSTR}|everything|anything|all)\\s?(?:(?:you (?:were|have been|got|received) )?(?:above|before|previously|earlier|prior|so far|given|told|said)|(?:you (?:were|have been) (?:given|told))|(?:that came before|i (?:said|told you|gave you) (?:before|earlier)))`),
+    re: new RegExp(
+      `\\b${IGNORE}\\s(?:all |any |the |your |of )?(?:${INSTR}|everything|anything|all)\\s?(?:(?:you (?:were|have been|got|received) )?(?:above|before|previously|earlier|prior|so far|given|told|said)|(?:you (?:were|have been) (?:given|told))|(?:that came before|i (?:said|told you|gave you) (?:before|earlier)))`,
+    ),
   },
   {
     id: 'override.ignore_previous',
@@ -54,7 +64,9 @@ export const PHRASE_RULES: PhraseRule[] = [
     score: 0.7,
     view: 'norm',
     // "ignore your directions", "ignore all instructions", "ignore above and ..."
-    re: new RegExp(`\\b${IGNORE}\\s(?:(?:all|any|your|the|of|my|these|those|every) ){1,3}(?:instructions?|directions|directives|prompts?|guidelines|programming|system prompt)\\b|\\b${IGNORE}\\s(?:all |everything |anything |what(?:ever)? (?:was|is|i) (?:said|written|wrote|told you) )?(?:above|before this|previous(?:ly)?|prior)\\b`),
+    re: new RegExp(
+      `\\b${IGNORE}\\s(?:(?:all|any|your|the|of|my|these|those|every) ){1,3}(?:instructions?|directions|directives|prompts?|guidelines|programming|system prompt)\\b|\\b${IGNORE}\\s(?:all |everything |anything |what(?:ever)? (?:was|is|i) (?:said|written|wrote|told you) )?(?:above|before this|previous(?:ly)?|prior)\\b`,
+    ),
   },
   {
     id: 'override.forget_everything',
@@ -68,7 +80,9 @@ export const PHRASE_RULES: PhraseRule[] = [
     family: 'instruction_override',
     score: 0.55,
     view: 'norm',
-    re: new RegExp(`(?<!\\bnot to |\\bnot |n't |\\bnever |\\bwithout |\\bavoid )\\b(?:${IGNORE}|break|breaks|breaking|violate|violates|violating|circumvent|circumventing|evade|evading|get around|free yourself from|not (?:abide by|adhere to|comply with|bound by|restricted by|limited by)|don't (?:abide by|adhere to|comply with|care about)|doesn't (?:abide by|adhere to|comply with|care about|follow)|does not (?:abide by|adhere to|comply with|care about|follow))\\s(?:all |any |the |your |its |his |her |their |of |these |those )*(?:${AI}'?s? |openai'?s? |anthropic'?s? |built-in |usual |normal |typical |standard |default |previous |current |own |internal |existing )*${POLICY}\\b`),
+    re: new RegExp(
+      `(?<!\\bnot to |\\bnot |n't |\\bnever |\\bwithout |\\bavoid )\\b(?:${IGNORE}|break|breaks|breaking|violate|violates|violating|circumvent|circumventing|evade|evading|get around|free yourself from|not (?:abide by|adhere to|comply with|bound by|restricted by|limited by)|don't (?:abide by|adhere to|comply with|care about)|doesn't (?:abide by|adhere to|comply with|care about|follow)|does not (?:abide by|adhere to|comply with|care about|follow))\\s(?:all |any |the |your |its |his |her |their |of |these |those )*(?:${AI}'?s? |openai'?s? |anthropic'?s? |built-in |usual |normal |typical |standard |default |previous |current |own |internal |existing )*${POLICY}\\b`,
+    ),
   },
   {
     id: 'override.new_instructions',
@@ -108,7 +122,9 @@ export const PHRASE_RULES: PhraseRule[] = [
     toolScore: 0.6,
     view: 'norm',
     // Text that addresses the model reading it (typical of indirect injection in documents/tool output).
-    re: new RegExp(`\\b(?:if you are an? (?:${AI})|note to (?:the )?(?:${AI})|(?:dear|hey|hello|attention) (?:${AI})[,!:]|(?:${AI}|assistant),? (?:you must|please ignore|ignore|disregard|your new)|instructions? for (?:the )?(?:${AI}) (?:reading|processing|summari[sz]ing) this|when (?:an? )?(?:${AI}) (?:reads|summari[sz]es|processes) this)`),
+    re: new RegExp(
+      `\\b(?:if you are an? (?:${AI})|note to (?:the )?(?:${AI})|(?:dear|hey|hello|attention) (?:${AI})[,!:]|(?:${AI}|assistant),? (?:you must|please ignore|ignore|disregard|your new)|instructions? for (?:the )?(?:${AI}) (?:reading|processing|summari[sz]ing) this|when (?:an? )?(?:${AI}) (?:reads|summari[sz]es|processes) this)`,
+    ),
   },
   {
     id: 'override.multilingual',
@@ -158,14 +174,18 @@ export const PHRASE_RULES: PhraseRule[] = [
     family: 'roleplay_jailbreak',
     score: 0.6,
     view: 'norm',
-    re: new RegExp(`\\b(?:you are|you're|you will be|you'll be|you have been|you've been|now|is|are|has been|have been)\\s(?:now\\s|no longer\\s|not\\s|completely\\s|totally\\s|fully\\s)*(?:free(?:d)? (?:of|from)|unbound by|released from|liberated from|not bound by|no longer bound by|not restricted by|no longer restricted by|not limited by|no longer (?:limited|constrained|controlled) by|broken free (?:of|from)|not subject to|exempt from)\\s(?:all |any |the |your |its |of |typical |usual |normal )*(?:${POLICY}|confines|shackles|chains|restraints|${AI}'?s?\\b)|\\b(?:you are|you're) (?:no longer|not) (?:an? |the )?(?:${AI})\\b|\\bbroken? free of (?:the )?(?:typical|usual)? ?confines\\b`),
+    re: new RegExp(
+      `\\b(?:you are|you're|you will be|you'll be|you have been|you've been|now|is|are|has been|have been)\\s(?:now\\s|no longer\\s|not\\s|completely\\s|totally\\s|fully\\s)*(?:free(?:d)? (?:of|from)|unbound by|released from|liberated from|not bound by|no longer bound by|not restricted by|no longer restricted by|not limited by|no longer (?:limited|constrained|controlled) by|broken free (?:of|from)|not subject to|exempt from)\\s(?:all |any |the |your |its |of |typical |usual |normal )*(?:${POLICY}|confines|shackles|chains|restraints|${AI}'?s?\\b)|\\b(?:you are|you're) (?:no longer|not) (?:an? |the )?(?:${AI})\\b|\\bbroken? free of (?:the )?(?:typical|usual)? ?confines\\b`,
+    ),
   },
   {
     id: 'jailbreak.no_restrictions',
     family: 'roleplay_jailbreak',
     score: 0.45,
     view: 'norm',
-    re: new RegExp(`\\b(?:has|have|with|lacks?|lacking|devoid of)\\s(?:no|zero|absolutely no|no real)\\s(?:${POLICY}|moral compass|conscience|filters? or restrictions|restrictions or filters)\\b|\\b(?:do not|don't|does not|doesn't|will not|won't|never) (?:have|possess|follow|obey|adhere to) (?:any )?(?:moral|ethical|ethics|morals|content|safety) ?(?:\\w+)?|\\bcapable of (?:doing |saying |answering )?anything\\b|\\b(?:no|without any|without|zero|free of all|devoid of any) (?:ethical|moral|content|safety) (?:or (?:moral|ethical) )?(?:restrictions|limitations|limits|filters|guidelines|constraints|boundaries|principles|programming|policies|standards|bias)\\b|\\bnot (?:bound|restricted|limited|constrained) by (?:any )?(?:${POLICY})\\b`),
+    re: new RegExp(
+      `\\b(?:has|have|with|lacks?|lacking|devoid of)\\s(?:no|zero|absolutely no|no real)\\s(?:${POLICY}|moral compass|conscience|filters? or restrictions|restrictions or filters)\\b|\\b(?:do not|don't|does not|doesn't|will not|won't|never) (?:have|possess|follow|obey|adhere to) (?:any )?(?:moral|ethical|ethics|morals|content|safety) ?(?:\\w+)?|\\bcapable of (?:doing |saying |answering )?anything\\b|\\b(?:no|without any|without|zero|free of all|devoid of any) (?:ethical|moral|content|safety) (?:or (?:moral|ethical) )?(?:restrictions|limitations|limits|filters|guidelines|constraints|boundaries|principles|programming|policies|standards|bias)\\b|\\bnot (?:bound|restricted|limited|constrained) by (?:any )?(?:${POLICY})\\b`,
+    ),
   },
   {
     id: 'jailbreak.amoral_persona',
@@ -181,7 +201,9 @@ export const PHRASE_RULES: PhraseRule[] = [
     family: 'roleplay_jailbreak',
     score: 0.55,
     view: 'norm',
-    re: new RegExp(`\\b(?:pretend|imagine|act as if|act like|behave as if|suppose|assume|role-?play as if)(?: that)? (?:you|you're) (?:are|were|have|had|can|could|do not have|don't have|did not have|didn't have)\\s(?:no|not|an? (?:unrestricted|unfiltered|uncensored|evil|amoral|jailbroken)|free|broken|unrestricted|unfiltered|uncensored|unbound|able to do anything|capable of anything|allowed to (?:say|do) anything)`),
+    re: new RegExp(
+      `\\b(?:pretend|imagine|act as if|act like|behave as if|suppose|assume|role-?play as if)(?: that)? (?:you|you're) (?:are|were|have|had|can|could|do not have|don't have|did not have|didn't have)\\s(?:no|not|an? (?:unrestricted|unfiltered|uncensored|evil|amoral|jailbroken)|free|broken|unrestricted|unfiltered|uncensored|unbound|able to do anything|capable of anything|allowed to (?:say|do) anything)`,
+    ),
   },
   {
     id: 'jailbreak.stay_in_character',
@@ -195,7 +217,9 @@ export const PHRASE_RULES: PhraseRule[] = [
     family: 'roleplay_jailbreak',
     score: 0.45,
     view: 'norm',
-    re: new RegExp(`\\b(?:never|will not|won't|cannot|can't|must not|should not|shouldn't|mustn't|do not|don't|does not|doesn't|is not allowed to|are not allowed to|not allowed to) (?:ever )?(?:refuse|decline|reject|deny) (?:a |any |to answer|to respond|requests?|questions?|prompts?|anything|my|the user|to do)|\\bno matter how (?:immoral|unethical|illegal|dangerous|harmful|offensive|inappropriate|explicit|twisted|wrong|vile)|\\b(?:never|won't|will not|must not|do not|don't|doesn't|does not|cannot|can't) (?:ever )?(?:include|add|give|provide|use|say|mention)?\\s?(?:any )?(?:warnings?|disclaimers?|moral(?:izing|ising)?|lectures?|apologies|caveats)\\b(?! (?:sign|light|label)s?)|\\b(?:without|no) (?:any )?(?:warnings?|disclaimers?|moralizing|moralising|censorship) (?:or|and|,) (?:warnings?|disclaimers?|moralizing|moralising|censorship|apologies|caveats)|\\bnever (?:tell|say to) (?:me|the user) (?:that )?(?:it|you) (?:can't|cannot|can not|is unable)|\\balways (?:answer|respond|reply|comply|provide (?:an|the) answer)[^.!?]{0,30}(?:no matter|regardless|even if|without)`),
+    re: new RegExp(
+      `\\b(?:never|will not|won't|cannot|can't|must not|should not|shouldn't|mustn't|do not|don't|does not|doesn't|is not allowed to|are not allowed to|not allowed to) (?:ever )?(?:refuse|decline|reject|deny) (?:a |any |to answer|to respond|requests?|questions?|prompts?|anything|my|the user|to do)|\\bno matter how (?:immoral|unethical|illegal|dangerous|harmful|offensive|inappropriate|explicit|twisted|wrong|vile)|\\b(?:never|won't|will not|must not|do not|don't|doesn't|does not|cannot|can't) (?:ever )?(?:include|add|give|provide|use|say|mention)?\\s?(?:any )?(?:warnings?|disclaimers?|moral(?:izing|ising)?|lectures?|apologies|caveats)\\b(?! (?:sign|light|label)s?)|\\b(?:without|no) (?:any )?(?:warnings?|disclaimers?|moralizing|moralising|censorship) (?:or|and|,) (?:warnings?|disclaimers?|moralizing|moralising|censorship|apologies|caveats)|\\bnever (?:tell|say to) (?:me|the user) (?:that )?(?:it|you) (?:can't|cannot|can not|is unable)|\\balways (?:answer|respond|reply|comply|provide (?:an|the) answer)[^.!?]{0,30}(?:no matter|regardless|even if|without)`,
+    ),
   },
   {
     id: 'jailbreak.dual_response',
@@ -268,7 +292,9 @@ export const PHRASE_RULES: PhraseRule[] = [
     family: 'prompt_exfiltration',
     score: 0.7,
     view: 'norm',
-    re: new RegExp(`\\b${REVEAL}\\b[^.!?\\n]{0,40}\\b(?:your|the|my|its|this|all|that|these)\\s(?:\\w+\\s)?${SYS_OBJ}\\b(?! (?:in|of|for) (?:windows|linux|macos|the (?:bios|terminal|event|log)))`),
+    re: new RegExp(
+      `\\b${REVEAL}\\b[^.!?\\n]{0,40}\\b(?:your|the|my|its|this|all|that|these)\\s(?:\\w+\\s)?${SYS_OBJ}\\b(?! (?:in|of|for) (?:windows|linux|macos|the (?:bios|terminal|event|log)))`,
+    ),
   },
   {
     id: 'exfil.system_prompt_noun',
@@ -383,4 +409,5 @@ export const PHRASE_RULES: PhraseRule[] = [
 ];
 
 /** Word/phrase list used by the rot13 check: the decoded view must contain one of these to count. */
-export const ROT13_MARKERS = /\b(?:ignore|disregard|instructions|system prompt|password|secret|reveal|forget)\b/;
+export const ROT13_MARKERS =
+  /\b(?:ignore|disregard|instructions|system prompt|password|secret|reveal|forget)\b/;
