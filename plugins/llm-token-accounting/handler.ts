@@ -375,12 +375,15 @@ export class TokenAccounting {
     const zero: SharedUsage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
     if (cache?.status === 'Hit') return { usage: zero, source: 'cache' };
     if (tap?.usage) return { usage: tap.usage, source: 'provider' };
-    if (state.buffered) {
+    const failed = status >= 400 || status === 0;
+    // After an upstream timeout or connection error Kong answers 502/504 itself and there is no
+    // buffered body: reading it would raise in the log timer (kong-runtime.md §9 item 8).
+    if (state.buffered && !failed) {
       const u = await this.bufferedUsage(k);
       if (u) return { usage: u, source: 'provider' };
     }
     // Providers do not bill rejected calls; a failed call without usage costs nothing.
-    if (status >= 400 || status === 0) {
+    if (failed) {
       if (!tap || tap.text_bytes === 0) return { usage: zero, source: 'none' };
     }
     // No usage reported (stream without include_usage, client abort): estimate from what passed.
