@@ -53,6 +53,8 @@ export interface LuaRequest {
   ): Promise<Record<string, string | string[]>>;
   /** body_filter: called per upstream chunk and once with eof=true (chunk may be empty); returns the bytes to send now */
   bodyFilter(chunk: Buffer, eof: boolean): Promise<Buffer>;
+  /** log phase (Kong runs Lua log handlers in the log phase itself, before the JS log timers) */
+  log?(): Promise<void>;
 }
 export interface LuaPluginRunner {
   info(name: string): LuaPluginInfo | undefined;
@@ -780,6 +782,16 @@ export class Gateway {
   }
 
   private async runLogPhase(st: RequestState, collected: Collected[]): Promise<void> {
+    // Lua plugins' log handlers run synchronously in the log phase (e.g. the tap publishing a partial
+    // result when eof never came); the JS log handlers run afterwards in ngx.timer.at(0).
+    for (const c of collected) {
+      if (!c.lua?.log) continue;
+      try {
+        await c.lua.log();
+      } catch (e) {
+        this.log.push('error', `[${c.def.name}] log: ${(e as Error).message}`);
+      }
+    }
     const targets = collected.filter((c) => c.def.kind === 'external' && c.def.phases.includes('log'));
     if (!targets.length) return;
     const snapshot = takeSnapshot(st);
