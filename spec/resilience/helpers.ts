@@ -33,11 +33,16 @@ function canConnect(port: number): Promise<boolean> {
 }
 
 /** Poll `fn` until it returns a truthy value or the deadline passes (then throw with `what`). */
-export async function until<T>(what: string, fn: () => Promise<T> | T, timeoutMs = 15_000): Promise<T> {
+type Falsy = undefined | null | false | 0 | '';
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T | Falsy> | T | Falsy,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
-    if (v) return v;
+    if (v) return v as T;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
@@ -129,6 +134,7 @@ export interface HttpResult {
   headers: http.IncomingHttpHeaders;
   body: string;
   ms: number;
+  truncated?: boolean;
 }
 
 /** POST JSON (or raw text) and read the whole answer; never rejects on an HTTP status. */
@@ -152,15 +158,18 @@ export function post(
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
+        const done = (truncated: boolean) =>
           resolve({
             status: res.statusCode ?? 0,
             headers: res.headers,
             body: Buffer.concat(chunks).toString('utf8'),
             ms: performance.now() - t0,
-          }),
-        );
-        res.on('error', reject);
+            ...(truncated ? { truncated } : {}),
+          });
+        res.on('end', () => done(false));
+        // a response cut by the server (dropped upstream) resolves with what arrived
+        res.on('error', () => done(true));
+        res.on('aborted', () => done(true));
       },
     );
     req.on('timeout', () => req.destroy(new Error(`request timed out after ${timeoutMs} ms`)));
