@@ -26,7 +26,7 @@ export interface GatewayHandle {
   adminUrl: string;
   loadConfig(cfg: string | object): Promise<void>;
   /** plugin.GetStatus over RPC (the patched server adds Events, EventsSwept, Memory) */
-  pluginServerStatus(): Promise<any>;  
+  pluginServerStatus(): Promise<any>;
   /** plugin-server stdout/stderr lines and the gateway's error log */
   pluginServerLog(): string[];
   /** kill the managed plugin server; like Kong, the gateway respawns it (≥1 s later) */
