@@ -530,9 +530,12 @@ export class SemanticCache {
   }
 
   private async fromBuffer(k: KongFacade): Promise<Fresh> {
-    const [ser, body] = await Promise.all([k.serialize(), k.upstreamRawBody()]);
+    // Status first: after an upstream timeout/error Kong answers 502/504 itself and there is no
+    // buffered body; reading it would raise in the log timer (kong-runtime.md §9 item 8).
+    const ser = await k.serialize();
     const status = Number(ser.response?.status ?? 0);
     if (status !== 200) return { reason: 'status' };
+    const body = await k.upstreamRawBody();
     if (!body || body.byteLength === 0) return { reason: 'no_body' };
     if (body.byteLength > this.config.max_entry_bytes * 4 + 65536) return { reason: 'too_large' };
     let parsed: unknown;
