@@ -127,7 +127,13 @@ describe('e2e: streaming through the gateway with the Lua tap', () => {
       `${deltas.length} frames; gateway − direct: median ${median.toFixed(1)} ms, max ${sorted.at(-1)!.toFixed(1)} ms; ttft direct ${direct.times[0]!.toFixed(0)} ms via ${via.times[0]!.toFixed(0)} ms`,
     );
     assert.ok(direct.times.at(-1)! - direct.times[0]! > 400, 'the upstream really paces its chunks');
-    assert.ok(median < 40, `median delay ${median.toFixed(1)} ms`);
+    // Generous bound: CI runs other suites beside this one on 2 cores. Buffering would show as
+    // delays of the whole stream length (~1.5 s) for the early chunks.
+    assert.ok(median < 250, `median delay ${median.toFixed(1)} ms`);
+    assert.ok(
+      via.times[0]! < direct.times.at(-1)! / 2,
+      'the first chunk arrives long before the upstream finishes',
+    );
     // Nothing is held back until the end: the spread of arrivals matches the upstream's.
     const spreadVia = via.times.at(-1)! - via.times[0]!;
     const spreadDirect = direct.times.at(-1)! - direct.times[0]!;
