@@ -14,6 +14,7 @@ import { startMockLlm, type MockLlm } from '../support/mock-llm';
 import { createLuaRunner } from '../support/lua-host';
 import { connectTestRedis, flushPrefix, redisTestConfig } from '../helpers/redis';
 import { installPrometheusStandIn, mapKongYml } from './kong-yml';
+import { freePort } from './helpers';
 
 describe('deploy: kong/kong.yml through the full chain (integration)', () => {
   let gw: GatewayHandle;
@@ -21,6 +22,13 @@ describe('deploy: kong/kong.yml through the full chain (integration)', () => {
   let redis: Redis;
   let lua: LuaPluginRunner;
   const redisCfg = redisTestConfig('kongyml');
+  let opsPort = 0;
+  const OPS_TOKEN = 'kong-yml-ops-token-0123456789';
+  const ops = (path: string, init: RequestInit = {}) =>
+    fetch(`http://127.0.0.1:${opsPort}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${OPS_TOKEN}`, 'content-type': 'application/json' },
+    });
 
   const client = (key = 'alice-demo-key') =>
     new OpenAI({
@@ -42,6 +50,7 @@ describe('deploy: kong/kong.yml through the full chain (integration)', () => {
       luaPlugins: ['llm-response-tap'],
       luaRunner: (lua = await createLuaRunner()),
       config: mapped.doc,
+      env: { LLM_OPS_ADDR: `127.0.0.1:${(opsPort = await freePort())}`, LLM_OPS_TOKEN: OPS_TOKEN },
     });
   });
   after(async () => {
@@ -54,7 +63,7 @@ describe('deploy: kong/kong.yml through the full chain (integration)', () => {
     }
   });
 
-  it('answers a chat completion through every plugin (openai SDK), then serves the repeat from the cache', async () => {
+  it('answers a chat completion through every plugin (openai SDK), then serves the repeat from the cache; the ops API shows and purges the entry', async () => {
     const ask = () =>
       client()
         .chat.completions.create({
@@ -77,6 +86,21 @@ describe('deploy: kong/kong.yml through the full chain (integration)', () => {
     await gw.waitForLogs();
     const ledger = await redis.xrange(`${redisCfg.key_prefix}:v1:ledger`, '-', '+');
     assert.equal(ledger.length, 2);
+
+    // operations API: the entry behind X-Cache-Key, then a purge; the repeat is a miss again
+    const key = first.response.headers.get('x-cache-key');
+    assert.ok(key, 'X-Cache-Key header');
+    const entry = await ops(`/ops/cache/entries/${encodeURIComponent(key)}`);
+    assert.equal(entry.status, 200);
+    const purge = await ops('/ops/cache/purge', { method: 'POST', body: JSON.stringify({ all: true }) });
+    assert.equal(purge.status, 200);
+    assert.ok(((await purge.json()) as { purged: number }).purged >= 1);
+    assert.equal((await ops(`/ops/cache/entries/${encodeURIComponent(key)}`)).status, 404);
+    await gw.waitForLogs();
+    const third = await ask();
+    assert.match(third.response.headers.get('x-cache-status') ?? '', /miss/i);
+    assert.equal(mock.requests.length, upstreamCalls + 1);
+    await gw.waitForLogs();
   });
 
   it('streams, and the upstream sees only PII placeholders', async () => {
