@@ -161,6 +161,11 @@ class Host implements LuaPluginRunner {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.exited = new Promise((resolve) => this.child.once('close', () => resolve()));
+    // A runner a test forgot to close must not keep the test process alive (node:test waits for
+    // every file's process to exit): the driver and its pipes do not hold the event loop.
+    this.child.unref();
+    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr])
+      (s as unknown as { unref?: () => void }).unref?.();
     this.child.stdout.on('data', (d: Buffer) => this.onData(d));
     this.child.stderr.on('data', (d: Buffer) => {
       this.stderr = (this.stderr + d.toString('utf8')).slice(-4000);
