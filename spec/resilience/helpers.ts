@@ -204,6 +204,7 @@ export function abortAfterFrames(
       },
     );
     req.on('error', (e) => (seen >= frames ? resolve(seen) : reject(e)));
+    req.setTimeout(30_000, () => req.destroy(new Error('no frames within 30 s')));
     req.end(JSON.stringify(body));
   });
 }
