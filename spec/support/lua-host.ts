@@ -202,8 +202,20 @@ class Host implements LuaPluginRunner {
       const p = this.pending.get(id);
       if (!p) continue;
       this.pending.delete(id);
+      if (this.pending.size === 0) this.holdLoop(false);
       if (status === 0) p.resolve({ json, raw });
       else p.reject(new Error(`lua-host: ${String(json['error'])}`));
+    }
+  }
+
+  /** Keep the event loop alive only while a call waits for the driver. */
+  private holdLoop(hold: boolean): void {
+    for (const h of [this.child, this.child.stdin, this.child.stdout, this.child.stderr] as unknown as {
+      ref?: () => void;
+      unref?: () => void;
+    }[]) {
+      if (hold) h.ref?.();
+      else h.unref?.();
     }
   }
 
@@ -212,6 +224,7 @@ class Host implements LuaPluginRunner {
     const id = this.nextId++;
     return new Promise<Reply>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
+      if (this.pending.size === 1) this.holdLoop(true);
       this.child.stdin.write(encode(op, id, json, raw));
     });
   }
