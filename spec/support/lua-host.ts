@@ -116,8 +116,21 @@ function asArray<T>(v: unknown): T[] {
   return Array.isArray(v) ? (v as T[]) : [];
 }
 
+/** Lone UTF-16 surrogates (valid in a JS string, e.g. from a JSON body's "\ud800" escape). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * JSON for the Lua driver. lua-cjson rejects a lone-surrogate escape ("\ud800") and the driver would exit;
+ * Kong's msgpack transport passes such strings as (invalid) bytes or U+FFFD instead, so replace them.
+ */
+function toLuaJson(json: unknown): string {
+  return JSON.stringify(json ?? {}, (_k, v: unknown) =>
+    typeof v === 'string' ? v.replace(LONE_SURROGATE, '\uFFFD') : v,
+  );
+}
+
 function encode(op: number, id: number, json: unknown, raw?: Buffer): Buffer {
-  const j = Buffer.from(JSON.stringify(json ?? {}), 'utf8');
+  const j = Buffer.from(toLuaJson(json), 'utf8');
   const r = raw ?? Buffer.alloc(0);
   const head = Buffer.alloc(13);
   head.writeUInt32BE(9 + j.length + r.length, 0);
