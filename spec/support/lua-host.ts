@@ -330,6 +330,7 @@ class Host implements LuaPluginRunner {
   }
 
   async close(): Promise<void> {
+    this.holdLoop(true); // wait for the driver to exit
     if (!this.dead) this.child.stdin.end();
     await this.exited;
   }
