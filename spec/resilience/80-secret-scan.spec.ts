@@ -201,7 +201,14 @@ describe('abuse: seeded secrets/PII never reach logs, Redis or metrics', () => {
     // the scanner itself finds a planted value (text and binary)
     scan('canary', `x ${PROVIDER_KEY} y`);
     scan('canary', Buffer.from(`\u0000${CARD.replace(/ /g, '')}\u0001`, 'utf8'));
-    assert.equal(hits.length, 2, 'the scanner detects planted values');
+    assert.ok(
+      hits.some((h) => h.includes(PROVIDER_KEY)),
+      'the scanner detects a planted key',
+    );
+    assert.ok(
+      hits.some((h) => h.includes(CARD.replace(/ /g, ''))),
+      'the scanner detects planted bytes',
+    );
     hits.length = 0;
 
     const log = gw.pluginServerLog();
