@@ -6,6 +6,7 @@
  * `embeddings{model{provider,name,options},auth}`); `injection` is this suite's own detector.
  */
 import type { KongField } from '../../lib/schema/kong-schema';
+import { EMBEDDING_PROVIDERS, embeddingsField, type EmbeddingsConfig } from '../../lib/schema/embeddings';
 import { RULE_FAMILIES, DEFAULT_THRESHOLD, DEFAULT_MAX_SCAN_CHARS, type RuleFamily } from './detect/types';
 import { DEFAULT_PATTERN_MAX_SCAN_CHARS } from './detect/pattern-guard';
 
@@ -15,10 +16,9 @@ export const SCAN_ROLES = ['user', 'tool', 'system', 'assistant'] as const;
 export type ScanRole = (typeof SCAN_ROLES)[number];
 export const OPERATIONS = ['chat', 'completions', 'responses', 'embeddings'] as const;
 export type GuardOperation = (typeof OPERATIONS)[number];
-export const PROVIDERS = ['builtin', 'openai', 'transformers'] as const;
 
 /** Topic similarity threshold used when `search.threshold` is unset, per embeddings provider. */
-export const DEFAULT_TOPIC_THRESHOLD: Record<(typeof PROVIDERS)[number], number> = {
+export const DEFAULT_TOPIC_THRESHOLD: Record<(typeof EMBEDDING_PROVIDERS)[number], number> = {
   // Measured with the builtin embedder: on-topic prompts vs short topic descriptions 0.28–0.36,
   // unrelated prompts ≤ 0.15 (docs/plugins/llm-prompt-guard.md).
   builtin: 0.25,
@@ -48,15 +48,7 @@ export interface PromptGuardConfig {
     match_all_roles: boolean;
   };
   search: { threshold: number | null };
-  embeddings: {
-    model: {
-      provider: (typeof PROVIDERS)[number];
-      name: string | null;
-      options: { upstream_url: string | null; model_dir: string | null; dimensions: number | null };
-    };
-    auth: { header_name: string | null; header_value: string | null };
-    timeout_ms: number;
-  };
+  embeddings: EmbeddingsConfig;
   action: GuardAction;
   flag_header: string;
   operations: GuardOperation[];
@@ -238,90 +230,9 @@ export const Schema: KongField[] = [
       ],
     },
   },
-  {
-    embeddings: {
-      type: 'record',
-      description:
-        'Embedding model for topics (Kong EE `embeddings` shape). Topics are embedded once per plugin instance.',
-      fields: [
-        {
-          model: {
-            type: 'record',
-            description: 'The embedding model.',
-            fields: [
-              {
-                provider: {
-                  type: 'string',
-                  default: 'builtin',
-                  one_of: [...PROVIDERS],
-                  description:
-                    'builtin: offline word-vector model shipped with the suite; openai: any OpenAI-compatible /v1/embeddings API; transformers: a local ONNX model.',
-                },
-              },
-              {
-                name: {
-                  type: 'string',
-                  description: 'Model name (openai: sent as `model`; transformers: model folder).',
-                },
-              },
-              {
-                options: {
-                  type: 'record',
-                  description: 'Provider options.',
-                  fields: [
-                    {
-                      upstream_url: {
-                        type: 'string',
-                        description: 'openai: base URL (https://api.openai.com) or full …/v1/embeddings URL.',
-                      },
-                    },
-                    {
-                      model_dir: {
-                        type: 'string',
-                        description: 'transformers: local model root; builtin: alternative vector file.',
-                      },
-                    },
-                    {
-                      dimensions: {
-                        type: 'integer',
-                        gt: 0,
-                        description: 'openai: requested output dimensions.',
-                      },
-                    },
-                  ],
-                },
-              },
-            ],
-          },
-        },
-        {
-          auth: {
-            type: 'record',
-            description: 'Authentication header for the embeddings API.',
-            fields: [
-              { header_name: { type: 'string', description: 'Header name, e.g. Authorization.' } },
-              {
-                header_value: {
-                  type: 'string',
-                  referenceable: true,
-                  encrypted: true,
-                  description: 'Header value, e.g. "Bearer {vault://env/OPENAI_KEY}".',
-                },
-              },
-            ],
-          },
-        },
-        {
-          timeout_ms: {
-            type: 'integer',
-            default: 10000,
-            gt: 0,
-            description: 'Timeout of one embeddings call in milliseconds.',
-          },
-        },
-      ],
-    },
-  },
+  embeddingsField(
+    'Embedding model for topics (Kong EE `embeddings` shape). Topics are embedded once per plugin instance.',
+  ),
   {
     action: {
       type: 'string',

@@ -6,23 +6,15 @@
  * SIMILARITY (higher = stricter); Kong's is a distance: kong_threshold = 1 − similarity.
  */
 import type { KongField } from '../../lib/schema/kong-schema';
+import { embeddingsField, type EmbeddingsConfig } from '../../lib/schema/embeddings';
 import { redisField, type RedisConfig } from '../../lib/schema/redis';
 import { BUILTIN_DEFAULT_THRESHOLD } from '../../lib/embeddings';
 
 export const PARTITIONS = ['consumer', 'consumer_group', 'route', 'global'] as const;
 export type PartitionBy = (typeof PARTITIONS)[number];
-export const PROVIDERS = ['builtin', 'openai', 'transformers'] as const;
 
 export interface SemanticCacheConfig {
-  embeddings: {
-    model: {
-      provider: (typeof PROVIDERS)[number];
-      name: string | null;
-      options: { upstream_url: string | null; model_dir: string | null; dimensions: number | null };
-    };
-    auth: { header_name: string | null; header_value: string | null };
-    timeout_ms: number;
-  };
+  embeddings: EmbeddingsConfig;
   vectordb: {
     strategy: 'redis' | 'memory';
     distance_metric: 'cosine';
@@ -65,93 +57,7 @@ export interface SemanticCacheConfig {
 const redisDef = redisField['redis']!;
 
 export const Schema: KongField[] = [
-  {
-    embeddings: {
-      type: 'record',
-      description: 'How prompts are turned into vectors (Kong EE `embeddings` block).',
-      fields: [
-        {
-          model: {
-            type: 'record',
-            description: 'The embedding model.',
-            fields: [
-              {
-                provider: {
-                  type: 'string',
-                  default: 'builtin',
-                  one_of: [...PROVIDERS],
-                  description:
-                    'builtin: offline, shipped with the plugins (no network); openai: any OpenAI-compatible /v1/embeddings endpoint (OpenAI, Ollama, vLLM, TEI); transformers: a local ONNX model folder (@xenova/transformers, optional dependency).',
-                },
-              },
-              {
-                name: {
-                  type: 'string',
-                  description:
-                    'Model name: sent as `model` (openai), the model folder (transformers); ignored by builtin.',
-                },
-              },
-              {
-                options: {
-                  type: 'record',
-                  description: 'Provider options.',
-                  fields: [
-                    {
-                      upstream_url: {
-                        type: 'string',
-                        description:
-                          'openai: base URL (http://ollama:11434) or the full …/v1/embeddings URL.',
-                      },
-                    },
-                    {
-                      model_dir: {
-                        type: 'string',
-                        description:
-                          'transformers: local model root; builtin: alternative data file or folder.',
-                      },
-                    },
-                    {
-                      dimensions: {
-                        type: 'integer',
-                        gt: 0,
-                        description: 'openai: requested output dimensions.',
-                      },
-                    },
-                  ],
-                },
-              },
-            ],
-          },
-        },
-        {
-          auth: {
-            type: 'record',
-            description: 'Authentication header sent to the embeddings endpoint (openai provider).',
-            fields: [
-              { header_name: { type: 'string', description: 'Header name, e.g. Authorization.' } },
-              {
-                header_value: {
-                  type: 'string',
-                  referenceable: true,
-                  encrypted: true,
-                  description:
-                    'Header value, e.g. "Bearer {vault://env/OPENAI_KEY}" (use a vault reference).',
-                },
-              },
-            ],
-          },
-        },
-        {
-          timeout_ms: {
-            type: 'integer',
-            default: 10000,
-            gt: 0,
-            description: 'Timeout of one embeddings call in milliseconds (openai).',
-          },
-        },
-      ],
-    },
-  },
+  embeddingsField('How prompts are turned into vectors (Kong EE `embeddings` block).'),
   {
     vectordb: {
       type: 'record',

@@ -11,36 +11,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as path from 'node:path';
 
-export interface SharedCtx {
-  get(key: string): unknown;
-  set(key: string, v: unknown): void;
-}
-export interface LuaPluginInfo {
-  name: string;
-  priority: number;
-  version: string;
-  phases: string[];
-  defaults(conf: Record<string, unknown>): Record<string, unknown>;
-}
-export interface LuaRequest {
-  headerFilter(
-    status: number,
-    headers: Record<string, string | string[]>,
-  ): Promise<Record<string, string | string[]>>;
-  bodyFilter(chunk: Buffer, eof: boolean): Promise<Buffer>;
-  /** Extension: Kong's log phase (publishes a partial result when eof never came, e.g. client abort). */
-  log?(): Promise<void>;
-}
-export interface LuaPluginRunner {
-  info(name: string): LuaPluginInfo | undefined;
-  startRequest(
-    name: string,
-    conf: Record<string, unknown>,
-    shared: SharedCtx,
-    req: { startMs: number; method: string; path: string; headers: Record<string, string | string[]> },
-  ): LuaRequest;
-  close(): Promise<void>;
-}
+// The runner interface is the test gateway's (spec/support/kong/gateway.ts); this module implements it.
+import type { LuaPluginInfo, LuaPluginRunner, LuaRequest, SharedCtx } from './kong/gateway';
+export type { LuaPluginInfo, LuaPluginRunner, LuaRequest, SharedCtx };
 
 export interface LuaRunnerOptions {
   /** default <repo>/kong/plugins */
