@@ -336,6 +336,20 @@ export class PluginServers {
     }
     const sockets = new Set(this.servers.map((s) => s.socket));
     await Promise.all([...sockets].map((s) => waitForSocket(s, timeoutMs)));
+    // The file appears at bind(); listen() follows. Real Kong has the same start-up race (requests
+    // in the first moments run without the plugin, kong-runtime.md §11); tests start once it answers.
+    const deadline = Date.now() + timeoutMs;
+    for (const s of sockets) {
+      for (;;) {
+        try {
+          await this.rpcFor(s).call('plugin.GetStatus', null);
+          break;
+        } catch (err) {
+          if (Date.now() > deadline) throw err;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+    }
   }
 
   /** Kills the managed plugin server(s); Kong respawns them. */
