@@ -167,7 +167,9 @@ describe('runtime: plugin server event table and heap stay flat', () => {
     assert.equal(end.Events, 0, 'no event record survives');
     assert.equal(end.EventsSwept, abandoned, 'exactly the abandoned events were swept');
     assert.ok(peak.Events <= abandoned, 'returned and completed events are freed at once');
-    // The second 45k events must not grow the collected heap: a leak of ~1 KB per event would add 45 MB.
-    assert.ok(end.Memory.HeapUsed - mid.Memory.HeapUsed < 3 * 1048576, 'heap stays flat');
+    // The unpatched server keeps ~66k event records here (≥ 1 KB each with their suspended closures):
+    // tens of MB. The collected heap of the patched one moves by a few MB between samples.
+    assert.ok(end.Memory.HeapUsed - warm.Memory.HeapUsed < 16 * 1048576, 'heap stays flat (warm → end)');
+    assert.ok(end.Memory.HeapUsed - mid.Memory.HeapUsed < 16 * 1048576, 'heap stays flat (mid → end)');
   });
 });
