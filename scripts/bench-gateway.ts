@@ -80,7 +80,7 @@ async function main(): Promise<void> {
       redis,
       policies: [{ name: 'big', limits: [{ limit: 1e12, window_size: 3600 }] }],
     },
-    'llm-semantic-cache': { strategy: 'redis', redis },
+    'llm-semantic-cache': { partition_by: 'global', vectordb: { strategy: 'redis', redis } },
     'llm-model-router': {
       strategy: 'redis',
       redis,
