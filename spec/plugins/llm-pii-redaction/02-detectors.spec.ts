@@ -2,25 +2,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileDetectors } from '../../../plugins/llm-pii-redaction/redact';
 import type { PiiCategory } from '../../../plugins/llm-pii-redaction/redact';
+import { ALL_CATEGORIES } from '../../../plugins/llm-pii-redaction/redact';
 
-const ALL: PiiCategory[] = [
-  'email',
-  'phone',
-  'credit_card',
-  'iban',
-  'ssn',
-  'ip',
-  'url',
-  'domain',
-  'crypto',
-  'date_of_birth',
-  'passport',
-  'driver_license',
-  'national_id',
-  'credential',
-  'person',
-  'address',
-];
+// Every built-in category (custom patterns are configured separately).
+const ALL: PiiCategory[] = ALL_CATEGORIES.filter((c) => c !== 'custom');
 const detector = compileDetectors({ categories: ALL });
 
 /** The detected substrings of `text` with the given category. */
