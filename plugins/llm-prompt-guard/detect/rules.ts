@@ -23,7 +23,7 @@ export interface PhraseRule {
 
 // Building blocks (all plain alternations; none is quantified as a whole).
 const IGNORE =
-  "(?:ignore|ignoring|disregard|disregarding|forget|forgetting|skip|override|overwrite|bypass|abandon|discard|neglect|drop|erase|delete|clear|reset|scrap|throw away|set aside|pay no attention to|do not follow|don't follow|stop following|cancel)";
+  "(?:ignore|ignoring|ingore|ignroe|igmore|igmre|ignor|disregard|disregarding|forget|forgetting|skip|override|overwrite|bypass|abandon|discard|neglect|drop|erase|delete|clear|reset|scrap|throw away|set aside|pay no attention to|do not follow|don't follow|stop following|cancel)";
 const DET =
   '(?:(?:all|any|every|each|the|your|my|its|their|these|those|of|that|this|whatever|previous|prior|above|earlier|preceding|foregoing|former|original|initial|old|past|existing|current|given|provided|system|other|and|or|,)\\s){0,5}';
 const PRIOR =
@@ -73,7 +73,7 @@ export const PHRASE_RULES: PhraseRule[] = [
     family: 'instruction_override',
     score: 0.5,
     view: 'norm',
-    re: /\b(?:forget|ignore|disregard) (?:about )?(?:everything|all that|all of that|all of the above|what i (?:said|told you))\b/,
+    re: /\b(?:forget|ignore|disregard|ingore|ignroe|igmore|igmre) (?:about )?(?:everything|all that|all of that|all of the above|what i (?:said|told you))\b/,
   },
   {
     id: 'override.disregard_rules',
@@ -125,6 +125,34 @@ export const PHRASE_RULES: PhraseRule[] = [
     re: new RegExp(
       `\\b(?:if you are an? (?:${AI})|note to (?:the )?(?:${AI})|(?:dear|hey|hello|attention) (?:${AI})[,!:]|(?:${AI}|assistant),? (?:you must|please ignore|ignore|disregard|your new)|instructions? for (?:the )?(?:${AI}) (?:reading|processing|summari[sz]ing) this|when (?:an? )?(?:${AI}) (?:reads|summari[sz]es|processes) this)`,
     ),
+  },
+  {
+    id: 'override.ignore_context',
+    family: 'instruction_override',
+    score: 0.5,
+    toolScore: 0.6,
+    view: 'norm',
+    // Retrieval-augmented apps: "ignore the provided context", "answer from your own knowledge, not the articles".
+    re: new RegExp(
+      `\\b${IGNORE}\\s(?:(?:all|any|the|this|that|these|those|provided|given|supplied|retrieved|attached|above|previous) ){0,3}(?:context|articles?|documents?|sources?|search results|passages?|excerpts?)\\b|\\b(?:by|from|with|using|on) your own knowledge,? (?:and )?(?:not|instead of|rather than) (?:by |from |on |using )?(?:the )?(?:context|articles?|documents?|sources?|texts?|passages?)\\b|\\bforget (?:what(?:'s| is| was| i said| i wrote)?|waht(?:'s)?|everything|all) (?:before|above|earlier|previously)\\b`,
+    ),
+  },
+  {
+    id: 'override.forget_everything_multilingual',
+    family: 'instruction_override',
+    score: 0.5,
+    view: 'norm',
+    // "forget everything (I said before)" in German, Spanish, French, Italian, Portuguese.
+    re: /\b(?:vergiss|vergessen sie|vergesst) (?:einfach )?(?:alles|alle)\b|\b(?:olvida|olvide|olvidad|olvídate de|olvidate de) (?:todo|lo anterior|lo que (?:te )?(?:dije|digo))\b|\b(?:oublie|oubliez) (?:tout|ce que (?:je )?(?:t'ai|vous ai) dit)\b|\b(?:dimentica|dimenticate) (?:tutto|quello che)\b|\b(?:esqueça|esqueca|esquece) (?:tudo|o que (?:eu )?disse)\b/,
+  },
+  {
+    id: 'override.answer_every_with',
+    family: 'instruction_override',
+    score: 0.4,
+    toolScore: 0.5,
+    view: 'norm',
+    // Output hijack: "answer every question with 'x'", "say only 'x' to everything".
+    re: /\b(?:answer|respond to|reply to|end|start|begin) (?:every|each|all|any) (?:question|message|prompt|answer|response|reply|request)s? (?:with|by saying)\b|\b(?:say|reply|respond|answer) (?:only |just )?["'][^"'\n]{1,60}["'] (?:to|for|after) (?:every|each|all|any)(?:thing| question| message| prompt)/,
   },
   {
     id: 'override.multilingual',
