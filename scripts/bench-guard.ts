@@ -6,6 +6,8 @@
  * - adversarial: per input class (long repetitive strings, huge base64 blobs, random Unicode, 100k random
  *   strings, markup floods) the max scan time. Each input is timed as the minimum of 3 runs so that scheduler
  *   stalls on a shared machine are not attributed to the detector; the single-run wall-clock max is reported too.
+ * - rules_only: the same corpus timed with the classifier family off, interleaved per prompt with the full
+ *   detector, and the full/rules-only ratio (side by side in one run: this machine is noisy).
  * Never prints prompt text.
  */
 import { readFileSync } from 'node:fs';
@@ -13,6 +15,10 @@ import { compileInjectionDetector } from '../plugins/llm-prompt-guard/detect/det
 import { DEFAULT_THRESHOLD } from '../plugins/llm-prompt-guard/detect/types';
 
 const det = compileInjectionDetector({ threshold: DEFAULT_THRESHOLD, families: {} });
+const rulesOnly = compileInjectionDetector({
+  threshold: DEFAULT_THRESHOLD,
+  families: { classifier: false },
+});
 const r3 = (x: number): number => Math.round(x * 1000) / 1000;
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -26,14 +32,14 @@ const rnd = (): number => {
 };
 const randInt = (n: number): number => Math.floor(rnd() * n);
 
-function timeOnce(text: string): number {
+function timeOnce(text: string, d = det): number {
   const t0 = process.hrtime.bigint();
-  det.scan(text, 'user');
+  d.scan(text, 'user');
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
-function timeMin3(text: string): { min: number; first: number } {
-  const first = timeOnce(text);
-  return { min: Math.min(first, timeOnce(text), timeOnce(text)), first };
+function timeMin3(text: string, d = det): { min: number; first: number } {
+  const first = timeOnce(text, d);
+  return { min: Math.min(first, timeOnce(text, d), timeOnce(text, d)), first };
 }
 
 // ---- realistic corpus
@@ -53,11 +59,22 @@ if (corpusPath) {
     Array.from({ length: 20 + randInt(600) }, () => words[randInt(words.length)]).join(' '),
   );
 }
-for (const t of corpus) det.scan(t, 'user'); // warm-up (regex tier-up, JIT)
-const perKb: number[] = [];
 for (const t of corpus) {
-  const { min } = timeMin3(t);
-  perKb.push((min * 1000) / Math.max(0.1, Buffer.byteLength(t) / 1024));
+  det.scan(t, 'user'); // warm-up (regex tier-up, JIT)
+  rulesOnly.scan(t, 'user');
+}
+const perKb: number[] = [];
+const perKbRules: number[] = [];
+let sumFull = 0;
+let sumRules = 0;
+for (const t of corpus) {
+  const kb = Math.max(0.1, Buffer.byteLength(t) / 1024);
+  const full = timeMin3(t).min;
+  const rules = timeMin3(t, rulesOnly).min;
+  perKb.push((full * 1000) / kb);
+  perKbRules.push((rules * 1000) / kb);
+  sumFull += full;
+  sumRules += rules;
 }
 
 // ---- adversarial classes
@@ -144,6 +161,8 @@ process.stdout.write(
     corpus: corpusPath ?? 'generated',
     prompts: corpus.length,
     us_per_kb: { p50: r3(pct(perKb, 0.5)), p99: r3(pct(perKb, 0.99)) },
+    rules_only_us_per_kb: { p50: r3(pct(perKbRules, 0.5)), p99: r3(pct(perKbRules, 0.99)) },
+    full_over_rules_total_time: r3(sumFull / sumRules),
     adversarial,
     adversarial_max_ms: r3(overallMax),
     adversarial_wall_max_ms: r3(overallWallMax),

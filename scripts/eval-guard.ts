@@ -1,18 +1,28 @@
 /**
  * Evaluate the llm-prompt-guard injection detector on a labelled JSONL file ({text, label, source}).
- * Usage: npx tsx scripts/eval-guard.ts <path.jsonl> [--threshold 0.5] [--errors]
- * Prints ONE JSON line: rates at the default threshold, a threshold sweep, per rule family, per source and per
+ * Usage: npx tsx scripts/eval-guard.ts <path.jsonl> [--threshold 0.35] [--cv 5 [--cv-seed 0] [--extra synthetic.jsonl]] [--model file] [--rules-only]
+ *        [--errors]
+ * Prints ONE JSON line: rates at the threshold, a threshold sweep, per rule family (ablation), per source and per
  * length bucket (with a within-label score/length correlation, so a length effect cannot pass for detection).
+ *
+ * The shipped classifier was trained on the development file, so scoring that file with it is in-sample (the
+ * output says so). `--cv K` gives the honest estimate: K stratified folds, each scored by a model trained with
+ * the full recipe (scripts/train-guard.ts, calibration included) on the other folds only.
  * Never prints prompt text (with --errors it prints only row indices and rule ids of misclassified rows).
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { compileInjectionDetector } from '../plugins/llm-prompt-guard/detect/detector';
+import { loadWordVectors } from '../lib/embeddings/wordvectors';
+import { modelFromWeights, type InjectionModel } from '../plugins/llm-prompt-guard/detect/classifier';
+import { compileInjectionDetector, loadInjectionModel } from '../plugins/llm-prompt-guard/detect/detector';
 import {
   DEFAULT_THRESHOLD,
   RULE_FAMILIES,
   type Finding,
+  type InjectionDetector,
   type RuleFamily,
 } from '../plugins/llm-prompt-guard/detect/types';
+import { DEFAULT_PARAMS, folds, prepare, readRows, trainRecipe } from './train-guard';
 
 interface Row {
   text: string;
@@ -21,22 +31,93 @@ interface Row {
 }
 
 const args = process.argv.slice(2);
-const path = args.find((a) => !a.startsWith('--'));
+const valued = new Set(['--threshold', '--cv', '--cv-seed', '--model', '--extra']);
+const path = args.find((a, i) => !a.startsWith('--') && !valued.has(args[i - 1] ?? ''));
 if (!path) {
-  process.stderr.write('usage: npx tsx scripts/eval-guard.ts <file.jsonl> [--threshold t] [--errors]\n');
+  process.stderr.write(
+    'usage: npx tsx scripts/eval-guard.ts <file.jsonl> [--threshold t] [--cv k [--cv-seed n] [--extra f]] [--model file] [--rules-only] [--errors]\n',
+  );
   process.exit(2);
 }
-const tIdx = args.indexOf('--threshold');
-const threshold = tIdx >= 0 ? Number(args[tIdx + 1]) : DEFAULT_THRESHOLD;
+const opt = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const threshold = Number(opt('--threshold') ?? DEFAULT_THRESHOLD);
+const cvFolds = opt('--cv') ? Number(opt('--cv')) : 0;
+// Another fold assignment: the spread across seeds shows how much the estimate owes to one split.
+const cvSeed = Number(opt('--cv-seed') ?? 0);
+const rulesOnly = args.includes('--rules-only');
 const showErrors = args.includes('--errors');
+if (cvFolds && (!Number.isInteger(cvFolds) || cvFolds < 2)) throw new Error('--cv needs an integer >= 2');
 
-const rows: Row[] = readFileSync(path, 'utf8')
+const fileBytes = readFileSync(path);
+const rows: Row[] = fileBytes
+  .toString('utf8')
   .split('\n')
   .filter((l) => l.trim().length > 0)
   .map((l) => JSON.parse(l) as Row);
-
-const det = compileInjectionDetector({ threshold, families: {} });
 const r4 = (x: number): number => Math.round(x * 10000) / 10000;
+
+/** Which detector scores row i (per fold under --cv), for a given set of families switched off. */
+type DetectorFor = (off: Partial<Record<RuleFamily, boolean>>) => (i: number) => InjectionDetector;
+let detectorFor: DetectorFor;
+let mode: Record<string, unknown>;
+if (rulesOnly) {
+  mode = { classifier: 'off' };
+  detectorFor = (off) => {
+    const d = compileInjectionDetector({ threshold, families: { ...off, classifier: false } });
+    return () => d;
+  };
+} else if (cvFolds) {
+  const t0 = performance.now();
+  // Training-only rows (e.g. data/guard/synthetic.jsonl) join every training part; they are never scored.
+  const extraPaths = args.flatMap((a, i) => (args[i - 1] === '--extra' ? [a] : []));
+  const extra = readRows(extraPaths).map((r) => ({
+    ...r,
+    source: r.source.startsWith('synthetic:') ? r.source : `synthetic:${r.source}`,
+  }));
+  const allRows = [...rows, ...extra];
+  const prepared = prepare(allRows);
+  const wv = loadWordVectors();
+  const all = rows.map((_, i) => i);
+  const extraIdx = extra.map((_, i) => rows.length + i);
+  const fold = new Int32Array(rows.length);
+  const models: InjectionModel[] = folds(rows, all, cvFolds, DEFAULT_PARAMS.seed + 1 + cvSeed).map((f, k) => {
+    for (const i of f) fold[i] = k;
+    const inFold = new Set(f);
+    const t = trainRecipe(
+      allRows,
+      prepared,
+      [...all.filter((i) => !inFold.has(i)), ...extraIdx],
+      DEFAULT_PARAMS,
+    );
+    return modelFromWeights(t.header, t.weights, wv);
+  });
+  mode = {
+    classifier: `${cvFolds}-fold cross-validation (nested calibration)`,
+    cv_seed: cvSeed,
+    training_only_rows: extra.length,
+    train_ms: Math.round(performance.now() - t0),
+  };
+  detectorFor = (off) => {
+    const ds = models.map((m) => compileInjectionDetector({ threshold, families: off, classifier: m }));
+    return (i) => ds[fold[i]!]!;
+  };
+} else {
+  const model = loadInjectionModel(opt('--model'));
+  const sha = createHash('sha256').update(fileBytes).digest('hex');
+  const inSample = model.header.trained?.['sha256'] === sha;
+  mode = {
+    classifier: model.path,
+    in_sample: inSample,
+    ...(inSample ? { warning: 'the model was trained on this file: rates are in-sample; use --cv' } : {}),
+  };
+  detectorFor = (off) => {
+    const d = compileInjectionDetector({ threshold, families: off, classifier: model });
+    return () => d;
+  };
+}
 
 interface Scored {
   row: Row;
@@ -44,7 +125,9 @@ interface Scored {
   findings: Finding[];
   ms: number;
 }
-const scored: Scored[] = rows.map((row) => {
+const base = detectorFor({});
+const scored: Scored[] = rows.map((row, i) => {
+  const det = base(i);
   const t0 = process.hrtime.bigint();
   const r = det.scan(row.text, 'user');
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -90,14 +173,12 @@ const perFamily: Record<string, unknown> = {};
 for (const fam of RULE_FAMILIES) {
   const fires = (xs: Scored[]): number =>
     r4(xs.filter((s) => s.findings.some((f) => f.family === fam)).length / Math.max(1, xs.length));
-  const off = compileInjectionDetector({
-    threshold,
-    families: { [fam]: false } as Partial<Record<RuleFamily, boolean>>,
-  });
+  if (rulesOnly && fam === 'classifier') continue;
+  const off = detectorFor({ [fam]: false } as Partial<Record<RuleFamily, boolean>>);
   let tp = 0;
   let fp = 0;
-  for (const s of scored) {
-    const b = off.scan(s.row.text, 'user').blocked;
+  for (const [i, s] of scored.entries()) {
+    const b = off(i).scan(s.row.text, 'user').blocked;
     if (b && s.row.label === 'injection') tp++;
     if (b && s.row.label === 'benign') fp++;
   }
@@ -184,6 +265,7 @@ function spearman(xs: number[], ys: number[]): number | null {
 const ms = scored.map((s) => s.ms).sort((a, b) => a - b);
 const out = {
   file: path,
+  mode,
   rows: rows.length,
   injections: pos.length,
   benign: neg.length,

@@ -20,7 +20,12 @@ import { PluginError } from '../../lib/errors';
 import { errInfo, logOncePer, pluginLogger, type Logger } from '../../lib/log';
 import { createEmbedder, type Embedder, type EmbedderConfig } from '../../lib/embeddings';
 import * as metrics from '../../lib/metrics';
-import { compileInjectionDetector, compilePatternGuard, sanitizeHidden } from './detect/detector';
+import {
+  compileInjectionDetector,
+  compilePatternGuard,
+  loadInjectionModel,
+  sanitizeHidden,
+} from './detect/detector';
 import type { InjectionDetector, MessageSource, RuleFamily } from './detect/types';
 import type { PatternGuard } from './detect/pattern-guard';
 import { checkConfig, hasTopics, DEFAULT_TOPIC_THRESHOLD, type PromptGuardConfig } from './schema';
@@ -88,6 +93,9 @@ export class PromptGuard {
           threshold: c.injection.threshold,
           families: { ...c.injection.families },
           maxScanChars: c.injection.max_scan_chars,
+          ...(c.injection.model_path && c.injection.families.classifier !== false
+            ? { classifier: loadInjectionModel(c.injection.model_path) }
+            : {}),
         }),
       );
     }

@@ -40,6 +40,7 @@ export interface PromptGuardConfig {
     families: Record<RuleFamily, boolean>;
     roles: ScanRole[];
     max_scan_chars: number;
+    model_path: string | null;
   };
   rules: {
     allow_prompts: string[] | null;
@@ -69,6 +70,8 @@ const FAMILY_HELP: Record<RuleFamily, string> = {
     'Unicode tag characters (and the text they hide), zero-width characters inside words, bidi controls.',
   encoded_payload: 'base64 / hex / rot13 payloads that decode to instructions, "decode and follow" requests.',
   repetition: 'token and character floods, low-diversity text, GCG-style adversarial suffixes.',
+  classifier:
+    'learned classifier (words, word pairs, word vectors, the rule findings, text shape) for jailbreaks without injection wording: persuasion and role-play around a harmful request, optimiser suffixes.',
 };
 
 const stringList = (description: string): KongField[string] => ({
@@ -132,7 +135,7 @@ export const Schema: KongField[] = [
     injection: {
       type: 'record',
       description:
-        'Heuristic prompt-injection detector (rule families scored and combined; see docs/guard.md).',
+        'Offline prompt-injection detector: scored rule families plus a learned classifier, combined into one score (see docs/guard.md).',
       fields: [
         { enabled: { type: 'boolean', default: true, description: 'Run the injection detector.' } },
         {
@@ -160,6 +163,14 @@ export const Schema: KongField[] = [
             elements: { type: 'string', one_of: [...SCAN_ROLES] },
             description:
               'Which texts are scanned: user (messages, content parts, prompts, inputs), tool (tool/function results: indirect injection, weighted up), system and assistant (weighted down: personas are legitimate there; assistant includes tool-call arguments).',
+          },
+        },
+        {
+          model_path: {
+            type: 'string',
+            required: false,
+            description:
+              'Classifier model file on the Kong node (built with scripts/train-guard.ts from your own labelled prompts); unset: the shipped model.',
           },
         },
         {

@@ -1,12 +1,15 @@
 /**
  * Offline, in-process prompt-injection detector: scored phrase rules, hidden-Unicode analysis, decoded-payload
- * rescans and repetition heuristics, combined with a noisy-OR into one score compared to a threshold.
+ * rescans and repetition heuristics, plus a learned classifier over the text and those findings (classifier.ts),
+ * combined with a noisy-OR into one score compared to a threshold.
  *
- * Pure: no I/O, no logging, never throws on any string input. Work per scan is bounded by `maxScanChars`
+ * No I/O except loading the shipped classifier model once at compile time; no logging; never throws on any
+ * string input. Work per scan is bounded by `maxScanChars`
  * (longer inputs are scanned on their head and tail), a fixed number of decoded candidates and bounded
  * regex gaps.
  */
 import { badRequest } from '../../../lib/errors';
+import { loadInjectionModel } from './classifier';
 import { decodeCandidates, rot13 } from './encoded';
 import { repetitionStats } from './repetition';
 import { PHRASE_RULES, ROT13_MARKERS, type PhraseRule } from './rules';
@@ -15,8 +18,10 @@ import {
   DEFAULT_THRESHOLD,
   RULE_FAMILIES,
   type Finding,
+  type ClassifierInput,
   type InjectionConfig,
   type InjectionDetector,
+  type InjectionModelLike,
   type MessageSource,
   type RuleFamily,
   type ScanResult,
@@ -37,6 +42,7 @@ const SOURCE_WEIGHT: Record<MessageSource, Record<RuleFamily, number>> = {
     hidden_unicode: 1,
     encoded_payload: 1,
     repetition: 1,
+    classifier: 1,
   },
   tool: {
     instruction_override: 1.3,
@@ -46,6 +52,8 @@ const SOURCE_WEIGHT: Record<MessageSource, Record<RuleFamily, number>> = {
     hidden_unicode: 1.3,
     encoded_payload: 1.2,
     repetition: 0.8,
+    // Trained on user prompts; documents and tool data legitimately discuss anything.
+    classifier: 0.6,
   },
   system: {
     instruction_override: 0.5,
@@ -55,6 +63,7 @@ const SOURCE_WEIGHT: Record<MessageSource, Record<RuleFamily, number>> = {
     hidden_unicode: 1,
     encoded_payload: 1,
     repetition: 0.5,
+    classifier: 0.3,
   },
   assistant: {
     instruction_override: 0.5,
@@ -64,6 +73,7 @@ const SOURCE_WEIGHT: Record<MessageSource, Record<RuleFamily, number>> = {
     hidden_unicode: 1,
     encoded_payload: 0.5,
     repetition: 0.5,
+    classifier: 0.3,
   },
 };
 
@@ -163,6 +173,14 @@ export function compileInjectionDetector(cfg: InjectionConfig): InjectionDetecto
   }
   const on = (f: RuleFamily): boolean => families[f] !== false;
   const rules = PHRASE_RULES.filter((r) => on(r.family));
+  let model: InjectionModelLike | null = null;
+  if (on('classifier')) {
+    try {
+      model = cfg.classifier === undefined ? loadInjectionModel() : cfg.classifier;
+    } catch (err) {
+      throw badRequest('CONFIG_INVALID', `injection classifier unavailable: ${(err as Error).message}`);
+    }
+  }
 
   /** Phrase rules over one text; `depth` > 0 means decoded content (no further decoding there). */
   function phraseScan(raw: string, norm: string, source: MessageSource, sink: Sink): void {
@@ -180,9 +198,9 @@ export function compileInjectionDetector(cfg: InjectionConfig): InjectionDetecto
     return combine([...sink.values()].map((f) => f.score));
   }
 
-  function scan(input: string, source: MessageSource): ScanResult {
+  /** Rule findings (unweighted) of a text, and the sanitized clipped text they were found in. */
+  function ruleScan(input: string, src: MessageSource): { raw: string; sink: Sink } {
     const text = typeof input === 'string' ? clip(input, maxScanChars) : '';
-    const src: MessageSource = source in SOURCE_WEIGHT ? source : 'user';
     const sink: Sink = new Map();
 
     const hidden = hiddenStats(text);
@@ -267,6 +285,10 @@ export function compileInjectionDetector(cfg: InjectionConfig): InjectionDetecto
       }
     }
 
+    return { raw, sink };
+  }
+
+  function weighed(sink: Sink, src: MessageSource): { findings: Finding[]; score: number } {
     const weights = SOURCE_WEIGHT[src];
     const findings: Finding[] = [];
     for (const f of sink.values()) {
@@ -275,11 +297,35 @@ export function compileInjectionDetector(cfg: InjectionConfig): InjectionDetecto
       if (score > 0) findings.push({ rule: f.rule, family: f.family, score });
     }
     findings.sort((a, b) => b.score - a.score || (a.rule < b.rule ? -1 : 1));
-    const score = Math.round(combine(findings.map((f) => f.score)) * 1000) / 1000;
+    // Rules combine by noisy-OR; the classifier already weighs the rule findings (they are among its features),
+    // so it joins by max instead of counting the same evidence twice.
+    const rules = combine(findings.filter((f) => f.family !== 'classifier').map((f) => f.score));
+    const learned = findings.find((f) => f.family === 'classifier')?.score ?? 0;
+    return { findings, score: Math.round(Math.max(rules, learned) * 1000) / 1000 };
+  }
+
+  /** The classifier sees the rule findings as if the text were a user prompt, whatever its source. */
+  function classifierInput(input: string): ClassifierInput {
+    const { raw, sink } = ruleScan(input, 'user');
+    return { text: raw, ...weighed(sink, 'user') };
+  }
+
+  function scan(input: string, source: MessageSource): ScanResult {
+    const src: MessageSource = source in SOURCE_WEIGHT ? source : 'user';
+    const { raw, sink } = ruleScan(input, src);
+    if (model) {
+      const asUser = src === 'user' ? sink : ruleScan(input, 'user').sink;
+      const u = weighed(asUser, 'user');
+      const p = model.scoreText(raw, u.findings, u.score);
+      // Scores under 0.01 are noise; keeping them out keeps findings short.
+      if (p >= 0.01) put(sink, { rule: 'classifier.injection', family: 'classifier', score: p });
+    }
+    const { findings, score } = weighed(sink, src);
     return { score, findings, blocked: score >= threshold };
   }
 
   return {
+    classifierInput,
     scan(text: string, source: MessageSource): ScanResult {
       try {
         return scan(text, source);
@@ -298,7 +344,9 @@ export function compileInjectionDetector(cfg: InjectionConfig): InjectionDetecto
 export { sanitizeHidden, DEFAULT_THRESHOLD };
 export { compilePatternGuard, unsafePatternReason } from './pattern-guard';
 export type { PatternGuard, PatternGuardConfig, PatternGuardResult } from './pattern-guard';
+export { loadInjectionModel } from './classifier';
 export type {
+  ClassifierInput,
   Finding,
   InjectionConfig,
   InjectionDetector,

@@ -23,7 +23,7 @@ export interface RepetitionStats {
 }
 
 /** A token that looks like optimiser output rather than a word, a number, a URL or punctuation. */
-function isOdd(token: string): boolean {
+export function isOdd(token: string): boolean {
   // Bound per-token work: optimiser tokens are short; a giant "token" is judged on its first 64 chars.
   const tok = token.length > 64 ? token.slice(0, 64) : token;
   if (/^(?:https?:\/\/|www\.)/i.test(tok)) return false;

@@ -7,7 +7,8 @@ export type RuleFamily =
   | 'delimiter_injection'
   | 'hidden_unicode'
   | 'encoded_payload'
-  | 'repetition';
+  | 'repetition'
+  | 'classifier';
 
 export const RULE_FAMILIES: readonly RuleFamily[] = [
   'instruction_override',
@@ -17,6 +18,7 @@ export const RULE_FAMILIES: readonly RuleFamily[] = [
   'hidden_unicode',
   'encoded_payload',
   'repetition',
+  'classifier',
 ];
 
 export type MessageSource = 'user' | 'tool' | 'system' | 'assistant';
@@ -38,6 +40,24 @@ export interface InjectionConfig {
    * Default {@link DEFAULT_MAX_SCAN_CHARS}.
    */
   maxScanChars?: number;
+  /**
+   * The learned classifier (family `classifier`): a loaded model, `null` for none, or unset to load the shipped
+   * model when the family is on.
+   */
+  classifier?: InjectionModelLike | null;
+}
+
+/** What the detector needs of a classifier model (plugins/llm-prompt-guard/detect/classifier.ts). */
+export interface InjectionModelLike {
+  /** Calibrated score in (0, 1) of a text given its (unweighted) phrase-rule findings and their combined score. */
+  scoreText(text: string, findings: readonly Finding[], ruleScore: number): number;
+}
+
+/** The input the classifier sees for a text: the sanitized, clipped text and its unweighted rule findings. */
+export interface ClassifierInput {
+  text: string;
+  findings: Finding[];
+  score: number;
 }
 
 export interface ScanResult {
@@ -49,6 +69,8 @@ export interface ScanResult {
 
 export interface InjectionDetector {
   scan(text: string, source: MessageSource): ScanResult;
+  /** The classifier's input for a text (used to train it with exactly the runtime features). */
+  classifierInput(text: string): ClassifierInput;
 }
 
 /**

@@ -129,7 +129,9 @@ describe('llm-prompt-guard access: injection', () => {
     assert.equal(
       (
         await make({
-          injection: { families: { instruction_override: false, prompt_exfiltration: false } },
+          injection: {
+            families: { instruction_override: false, prompt_exfiltration: false, classifier: false },
+          },
         }).run(chat(user(INJECTION)))
       ).exited,
       undefined,
