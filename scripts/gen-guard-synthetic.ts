@@ -218,6 +218,72 @@ const TRIGGER_WORD_BENIGN: readonly string[] = [
   'How does a model decide what to answer when the user asks it to act as a Linux terminal?',
 ];
 
+/** Short chat turns: too little text for word statistics, must not look suspicious by default. */
+const SHORT_BENIGN: readonly string[] = [
+  'ok',
+  'yes',
+  'no',
+  'hi',
+  'hello',
+  'thanks!',
+  'thank you, that helps',
+  'can you help me?',
+  'go on',
+  'continue',
+  'why?',
+  'what do you mean?',
+  'shorter please',
+  'make it more formal',
+  'in Spanish please',
+  'try again',
+  'that is wrong',
+  'give me an example',
+  'sounds good',
+  'and the second one?',
+  'what about tomorrow?',
+  'explain like I am five',
+  'more details please',
+  'summarize',
+  'is that true?',
+  'who are you?',
+  'what can you do?',
+  'good night',
+  'lol',
+  'perfect, thanks',
+];
+
+/** Code, markup and command lines: odd-looking tokens that are not optimiser soup. */
+const CODE_SNIPPETS: readonly string[] = [
+  'const [count, setCount] = useState(0); useEffect(() => { setCount(1) }, []);',
+  '<div class="card"><p>Hello</p><button onClick={save}>Save</button></div>',
+  'SELECT u.id, COUNT(o.id) FROM users u LEFT JOIN orders o ON o.user_id = u.id GROUP BY u.id;',
+  'for i in range(10): print(f"{i:>3}", end="|")',
+  'git log --oneline --graph --decorate -n 20',
+  'curl -s -X POST -H "Content-Type: application/json" -d \'{"a":1}\' http://localhost:8080/api',
+  "TypeError: Cannot read properties of undefined (reading 'map') at App.render (App.js:42:17)",
+  'df.groupby(["region", "year"])["sales"].agg(["sum", "mean"]).reset_index()',
+  're.compile(r"^(?P<user>[\\w.+-]+)@(?P<host>[\\w-]+\\.[\\w.]+)$")',
+  '{"name": "api", "version": "1.2.0", "scripts": {"test": "node --test"}}',
+  "kubectl get pods -n prod -o jsonpath='{.items[*].metadata.name}'",
+  'public static <T extends Comparable<T>> T max(List<T> xs) { return Collections.max(xs); }',
+  "awk -F, '{ s[$1] += $3 } END { for (k in s) print k, s[k] }' sales.csv",
+  'fn main() { let v: Vec<i32> = (1..=5).map(|x| x * x).collect(); println!("{:?}", v); }',
+  'docker run --rm -it -v "$PWD":/app -w /app node:20 npm ci',
+  "$table->foreignId('user_id')->constrained()->cascadeOnDelete();",
+  'if (!(await fs.promises.stat(p)).isFile()) throw new Error(`not a file: ${p}`);',
+  '.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(12rem, 1fr)); }',
+  '=IFERROR(VLOOKUP(A2,Sheet2!$A:$C,3,FALSE),"missing")',
+  'Exception in thread "main" java.lang.NullPointerException at com.acme.Foo.bar(Foo.java:17)',
+];
+
+const CODE_QUESTIONS: readonly string[] = [
+  'Why does this not work? {c}',
+  'Can you explain what this line does: {c}',
+  'Fix the bug in this code:\n{c}',
+  '{c}\nHow can I make this faster?',
+  'I get an error with this: `{c}` — what is wrong?',
+];
+
 const DOC_SENTENCES: readonly string[] = [
   'The city council approved the new bus routes after a long public consultation.',
   'Ticket prices will stay the same until the end of next year.',
@@ -306,6 +372,13 @@ export function generate(seed = 20261126): SyntheticRow[] {
     rows.push({ text: t, label: 'benign', source: 'synthetic:multilingual' });
   for (const t of TRIGGER_WORD_BENIGN)
     rows.push({ text: t, label: 'benign', source: 'synthetic:trigger_words' });
+  for (const t of SHORT_BENIGN) rows.push({ text: t, label: 'benign', source: 'synthetic:short' });
+  CODE_SNIPPETS.forEach((c, i) => {
+    for (let k = 0; k < 2; k++) {
+      const q = CODE_QUESTIONS[(i * 2 + k) % CODE_QUESTIONS.length]!;
+      rows.push({ text: q.replace('{c}', c), label: 'benign', source: 'synthetic:code' });
+    }
+  });
   for (let i = 0; i < 60; i++) {
     const n = 4 + Math.floor(rand() * 26);
     const sents: string[] = [];

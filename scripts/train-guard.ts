@@ -22,6 +22,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import {
   DEFAULT_FEATURES,
+  calibrated,
   encodeModel,
   featureDims,
   featurize,
@@ -107,7 +108,7 @@ export function prepare(rows: readonly Row[], spec: FeatureSpec = DEFAULT_FEATUR
   const ruleScore = new Float64Array(rows.length);
   rows.forEach((r, i) => {
     const inp = det.classifierInput(r.text);
-    x.push(featurize(inp.text, inp.findings, inp.score, spec, wv));
+    x.push(featurize(inp.text, inp.findings, inp.score, spec, wv, inp.stats));
     ruleScore[i] = inp.score;
   });
   return {
@@ -268,8 +269,8 @@ export function folds(rows: readonly Row[], idx: readonly number[], k: number, s
 }
 
 /** The detector's score: rules (noisy-OR) and classifier joined by max (detector.ts). */
-const combined = (rule: number, z: number, shift: number): number =>
-  Math.max(rule, 1 / (1 + Math.exp(-(z + shift))));
+const combined = (rule: number, z: number, shift: number, tokens: number): number =>
+  Math.max(rule, calibrated(z, shift, tokens));
 
 /**
  * Smallest shift whose benign false-positive rate (rows `neg`, combined score >= threshold) is <= target:
@@ -278,12 +279,13 @@ const combined = (rule: number, z: number, shift: number): number =>
 export function calibrate(
   ruleScore: ArrayLike<number>,
   z: ArrayLike<number>,
+  tokens: ArrayLike<number>,
   neg: readonly number[],
   targetFpr: number,
   threshold = DEFAULT_THRESHOLD,
 ): number {
   const fpr = (s: number): number =>
-    neg.filter((i) => combined(ruleScore[i]!, z[i]!, s) >= threshold).length / neg.length;
+    neg.filter((i) => combined(ruleScore[i]!, z[i]!, s, tokens[i]!) >= threshold).length / neg.length;
   let lo = -30;
   let hi = 30;
   for (let it = 0; it < 60; it++) {
@@ -322,7 +324,13 @@ export function trainRecipe(
     }
   }
   const neg = real.filter((i) => p.y[i] === 0);
-  const shift = calibrate(p.ruleScore, oof, neg, params.targetFpr);
+  const shift = calibrate(
+    p.ruleScore,
+    oof,
+    p.x.map((x) => x.tokens),
+    neg,
+    params.targetFpr,
+  );
   const d = p.dims;
   const header: ModelHeader = { version: 1, features: p.spec, bias: w[d]!, shift };
   return { header, weights: w.subarray(0, d), oof };
@@ -356,8 +364,9 @@ function main(): void {
   const pos = all.filter((i) => p.y[i] === 1 && !p.trainOnly[i]);
   const neg = all.filter((i) => p.y[i] === 0 && !p.trainOnly[i]);
   const rate = (xs: number[]): number =>
-    xs.filter((i) => combined(p.ruleScore[i]!, t.oof[i]!, t.header.shift) >= DEFAULT_THRESHOLD).length /
-    xs.length;
+    xs.filter(
+      (i) => combined(p.ruleScore[i]!, t.oof[i]!, t.header.shift, p.x[i]!.tokens) >= DEFAULT_THRESHOLD,
+    ).length / xs.length;
   t.header.trained = {
     data: paths.map((x) => {
       const part = readRows([x]);

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { tokenize } from '../../../lib/embeddings/builtin';
 import { loadWordVectors, type WordVectors } from '../../../lib/embeddings/wordvectors';
 import { isOdd, repetitionStats } from './repetition';
-import { RULE_FAMILIES, type Finding, type InjectionModelLike } from './types';
+import { RULE_FAMILIES, type Finding, type InjectionModelLike, type TextStats } from './types';
 
 export const DEFAULT_MODEL_FILE = 'injection-lr-v1.bin';
 const MAGIC = 'KLGRD001';
@@ -62,6 +62,19 @@ export interface ModelHeader {
 export interface SparseVec {
   idx: Uint32Array;
   val: Float32Array;
+  /** Word tokens in the text (short texts are damped, see {@link calibrated}). */
+  tokens: number;
+}
+
+/**
+ * Texts shorter than this many words get a proportionally smaller score: one or two words ("okay", "tell me a
+ * joke") carry too little evidence for word statistics, and short injections are the rules' strength.
+ */
+export const FULL_EVIDENCE_TOKENS = 12;
+
+/** The classifier's score from a raw logit: sigmoid(logit + shift), damped for short texts. */
+export function calibrated(logit: number, shift: number, tokens: number): number {
+  return (1 / (1 + Math.exp(-(logit + shift)))) * Math.min(1, tokens / FULL_EVIDENCE_TOKENS);
 }
 
 /** Size of the full feature space of a spec (hashed part + dense blocks). */
@@ -69,17 +82,30 @@ export function featureDims(spec: FeatureSpec, gloveDims: number): number {
   return 2 ** spec.bits + gloveDims + RULE_FAMILIES.length + 1 + SHAPE_FEATURES;
 }
 
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
+/** FNV-1a continued from state `h` (so "w" + token is hashed without building the string). */
+function fnvFrom(h: number, s: string): number {
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h >>> 0;
 }
+const FNV_SEED = 0x811c9dc5;
+const fnv1a = (s: string): number => fnvFrom(FNV_SEED, s);
+const H_WORD = fnv1a('w');
+const H_PAIR = fnv1a('b');
+
+/**
+ * The classifier reads at most this many characters (head 3/4, tail 1/4): its features are ratios and unit
+ * vectors, so a longer text adds cost but little evidence; the rules still scan `maxScanChars`.
+ */
+export const CLASSIFIER_MAX_CHARS = 8192;
+
+// Scratch space reused across calls (single-threaded): per-block "seen" stamps for the hashed space.
+let stamps = new Int32Array(0);
+let stamp = 0;
 
 const LATIN_WORD = /[A-Za-z]{3,}/g;
-const PUNCT = /[^\p{L}\p{N}\s]/gu;
 const MAX_SHAPE_WORDS = 20_000;
 
 /**
@@ -92,6 +118,7 @@ export function featurize(
   ruleScore: number,
   spec: FeatureSpec,
   wv: WordVectors,
+  stats?: TextStats,
 ): SparseVec {
   const size = 2 ** spec.bits;
   const out = new Map<number, number>();
@@ -99,22 +126,36 @@ export function featurize(
     out.set(i, (out.get(i) ?? 0) + v);
   };
   const toks = tokenize(text);
+  if (stamps.length !== size) {
+    stamps = new Int32Array(size);
+    stamp = 0;
+  }
 
   // Hashed words and adjacent pairs: presence, each block L2-normalised.
-  const hashed = (keys: Iterable<string>, weight: number): void => {
-    const seen = new Set<number>();
-    for (const k of keys) seen.add(fnv1a(k) % size);
-    const w = weight / Math.sqrt(seen.size || 1);
+  const hashed = (keys: readonly number[], weight: number): void => {
+    stamp = stamp >= 0x7ffffffe ? (stamps.fill(0), 1) : stamp + 1;
+    const seen: number[] = [];
+    for (const h of keys) {
+      const i = h % size;
+      if (stamps[i] !== stamp) {
+        stamps[i] = stamp;
+        seen.push(i);
+      }
+    }
+    const w = weight / Math.sqrt(seen.length || 1);
     for (const i of seen) add(i, w);
   };
   if (spec.word > 0)
     hashed(
-      toks.map((t) => `w${t}`),
+      toks.map((t) => fnvFrom(H_WORD, t)),
       spec.word,
     );
   if (spec.bigram > 0) {
-    const pairs: string[] = [];
-    for (let i = 0; i + 1 < toks.length; i++) pairs.push(`b${toks[i]!} ${toks[i + 1]!}`);
+    const pairs: number[] = [];
+    // "b" + a + " " + b, hashed incrementally.
+    for (let i = 0; i + 1 < toks.length; i++) {
+      pairs.push(fnvFrom(fnvFrom(fnvFrom(H_PAIR, toks[i]!), ' '), toks[i + 1]!));
+    }
     hashed(pairs, spec.bigram);
   }
   if (spec.ruleIds > 0) {
@@ -154,7 +195,7 @@ export function featurize(
   // of the text (where GCG appends its suffix), code, punctuation density. Out-of-vocabulary ratios were tried and
   // dropped: they also fire on every non-English prompt.
   if (spec.shape > 0) {
-    const st = repetitionStats(text);
+    const st = stats ?? repetitionStats(text);
     let words = 0;
     let camel = 0;
     LATIN_WORD.lastIndex = 0;
@@ -168,7 +209,21 @@ export function featurize(
     let tailOdd = 0;
     for (const t of tail) if (isOdd(t)) tailOdd++;
     let punct = 0;
-    for (const _ of text.matchAll(PUNCT)) punct++;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      // Not a letter, digit or whitespace: ASCII symbols, and other non-letters outside the BMP letter ranges.
+      if ((c > 32 && c < 48) || (c > 57 && c < 65) || (c > 90 && c < 97) || (c > 122 && c < 127)) punct++;
+      // Symbols outside ASCII by block (no per-character regex): general punctuation to dingbats and arrows,
+      // CJK symbols, small/fullwidth forms, emoji (surrogate lead units).
+      else if (
+        (c >= 0x2000 && c <= 0x2bff) ||
+        (c >= 0x3000 && c <= 0x303f) ||
+        (c >= 0xfe30 && c <= 0xfe4f) ||
+        (c >= 0xff00 && c <= 0xff0f) ||
+        (c >= 0xd83c && c <= 0xd83e)
+      )
+        punct++;
+    }
     const shape = [
       camel / Math.max(1, words),
       Math.min(1, st.oddWindowMax / 6),
@@ -188,7 +243,7 @@ export function featurize(
     idx[k] = i;
     val[k++] = v;
   }
-  return { idx, val };
+  return { idx, val, tokens: toks.length };
 }
 
 /** A loaded model: weights indexed by feature id. */
@@ -197,7 +252,7 @@ export interface InjectionModel extends InjectionModelLike {
   readonly path: string;
   /** Raw logit of a feature vector (without the calibration shift). */
   logit(x: SparseVec): number;
-  /** Calibrated probability-like score in (0, 1). */
+  /** Calibrated score in [0, 1) ({@link calibrated}). */
   score(x: SparseVec): number;
   readonly wv: WordVectors;
 }
@@ -269,15 +324,15 @@ export function modelFromWeights(
     for (let k = 0; k < x.idx.length; k++) z += (weights[x.idx[k]!] ?? 0) * x.val[k]!;
     return z;
   };
-  const score = (x: SparseVec): number => 1 / (1 + Math.exp(-(logit(x) + header.shift)));
+  const score = (x: SparseVec): number => calibrated(logit(x), header.shift, x.tokens);
   return {
     header,
     path,
     wv,
     logit,
     score,
-    scoreText: (text, findings, ruleScore) =>
-      score(featurize(text, findings, ruleScore, header.features, wv)),
+    scoreText: (text, findings, ruleScore, stats) =>
+      score(featurize(text, findings, ruleScore, header.features, wv, stats)),
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * Offline, in-process prompt-injection detector: scored phrase rules, hidden-Unicode analysis, decoded-payload
- * rescans and repetition heuristics, plus a learned classifier over the text and those findings (classifier.ts),
- * combined with a noisy-OR into one score compared to a threshold.
+ * rescans and repetition heuristics, plus a learned classifier over the text and those findings (classifier.ts).
+ * Rule findings combine by noisy-OR; the score is the larger of that and the classifier's, compared to a threshold.
  *
  * No I/O except loading the shipped classifier model once at compile time; no logging; never throws on any
  * string input. Work per scan is bounded by `maxScanChars`
@@ -9,9 +9,9 @@
  * regex gaps.
  */
 import { badRequest } from '../../../lib/errors';
-import { loadInjectionModel } from './classifier';
+import { CLASSIFIER_MAX_CHARS, loadInjectionModel } from './classifier';
 import { decodeCandidates, rot13 } from './encoded';
-import { repetitionStats } from './repetition';
+import { repetitionStats, type RepetitionStats } from './repetition';
 import { PHRASE_RULES, ROT13_MARKERS, type PhraseRule } from './rules';
 import {
   DEFAULT_MAX_SCAN_CHARS,
@@ -199,7 +199,7 @@ export function compileInjectionDetector(cfg: InjectionConfig): InjectionDetecto
   }
 
   /** Rule findings (unweighted) of a text, and the sanitized clipped text they were found in. */
-  function ruleScan(input: string, src: MessageSource): { raw: string; sink: Sink } {
+  function ruleScan(input: string, src: MessageSource): { raw: string; sink: Sink; stats?: RepetitionStats } {
     const text = typeof input === 'string' ? clip(input, maxScanChars) : '';
     const sink: Sink = new Map();
 
@@ -264,8 +264,9 @@ export function compileInjectionDetector(cfg: InjectionConfig): InjectionDetecto
       }
     }
 
+    let stats: RepetitionStats | undefined;
     if (on('repetition')) {
-      const st = repetitionStats(raw);
+      const st = (stats = repetitionStats(raw));
       if (st.maxTokenRun >= 40 || st.maxPhraseRun >= 25) {
         put(sink, {
           rule: 'repetition.token_flood',
@@ -285,7 +286,7 @@ export function compileInjectionDetector(cfg: InjectionConfig): InjectionDetecto
       }
     }
 
-    return { raw, sink };
+    return { raw, sink, stats };
   }
 
   function weighed(sink: Sink, src: MessageSource): { findings: Finding[]; score: number } {
@@ -306,17 +307,18 @@ export function compileInjectionDetector(cfg: InjectionConfig): InjectionDetecto
 
   /** The classifier sees the rule findings as if the text were a user prompt, whatever its source. */
   function classifierInput(input: string): ClassifierInput {
-    const { raw, sink } = ruleScan(input, 'user');
-    return { text: raw, ...weighed(sink, 'user') };
+    const { raw, sink, stats } = ruleScan(input, 'user');
+    return { text: clip(raw, CLASSIFIER_MAX_CHARS), ...weighed(sink, 'user'), stats };
   }
 
   function scan(input: string, source: MessageSource): ScanResult {
     const src: MessageSource = source in SOURCE_WEIGHT ? source : 'user';
-    const { raw, sink } = ruleScan(input, src);
+    const { raw, sink, stats } = ruleScan(input, src);
     if (model) {
-      const asUser = src === 'user' ? sink : ruleScan(input, 'user').sink;
-      const u = weighed(asUser, 'user');
-      const p = model.scoreText(raw, u.findings, u.score);
+      // The same input as in training: rule findings as for a user prompt, clipped text, the rules' text stats.
+      const asUser = src === 'user' ? { sink, stats } : ruleScan(input, 'user');
+      const u = weighed(asUser.sink, 'user');
+      const p = model.scoreText(clip(raw, CLASSIFIER_MAX_CHARS), u.findings, u.score, asUser.stats);
       // Scores under 0.01 are noise; keeping them out keeps findings short.
       if (p >= 0.01) put(sink, { rule: 'classifier.injection', family: 'classifier', score: p });
     }

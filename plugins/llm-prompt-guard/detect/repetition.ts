@@ -54,7 +54,18 @@ export function isOdd(token: string): boolean {
   return false;
 }
 
+// Distinct markers of source code on one line ("const x =", "=> {", "();", "</div>", "df.groupby("): a one-line
+// snippet pasted into a question is code, not optimiser soup.
+const CODE_MARKERS =
+  /\b(?:const|let|var|function|return|def|import|lambda|SELECT|INSERT|UPDATE|FROM|WHERE|public|static|void)\s|=>|\(\)|\);|<\/[a-z][\w-]*>|\b[a-z_]\w*\.[a-z_]\w*\(|\b(?:useState|useEffect|console\.log|print|printf|println!?)\(/g;
+
 function looksLikeCode(text: string): boolean {
+  const markers = new Set<string>();
+  CODE_MARKERS.lastIndex = 0;
+  for (const m of text.slice(0, 8192).matchAll(CODE_MARKERS)) {
+    markers.add(m[0]);
+    if (markers.size >= 3) return true;
+  }
   const lines = text.split('\n', 400);
   if (lines.length < 3) return false;
   let codey = 0;

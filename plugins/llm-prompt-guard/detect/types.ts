@@ -50,7 +50,7 @@ export interface InjectionConfig {
 /** What the detector needs of a classifier model (plugins/llm-prompt-guard/detect/classifier.ts). */
 export interface InjectionModelLike {
   /** Calibrated score in (0, 1) of a text given its (unweighted) phrase-rule findings and their combined score. */
-  scoreText(text: string, findings: readonly Finding[], ruleScore: number): number;
+  scoreText(text: string, findings: readonly Finding[], ruleScore: number, stats?: TextStats): number;
 }
 
 /** The input the classifier sees for a text: the sanitized, clipped text and its unweighted rule findings. */
@@ -58,10 +58,18 @@ export interface ClassifierInput {
   text: string;
   findings: Finding[];
   score: number;
+  /** The repetition family's statistics of the full scanned text (absent when that family is off). */
+  stats?: TextStats;
+}
+
+/** What the classifier reads of the repetition statistics (repetition.ts). */
+export interface TextStats {
+  oddWindowMax: number;
+  codeLike: boolean;
 }
 
 export interface ScanResult {
-  /** Combined score in [0, 1] (noisy-OR of the findings after source weighting). */
+  /** Score in [0, 1]: max(noisy-OR of the rule findings, classifier score), after source weighting. */
   score: number;
   findings: Finding[];
   blocked: boolean;
@@ -78,8 +86,8 @@ export interface InjectionDetector {
  * system prompt") and specific jailbreak / hijack phrases (0.35–0.55: "stay in character", "answer in two ways: [GPT] /
  * [JAILBREAK]", "stop everything, just print '…'") block on their own; weak context rules (0.1–0.3: persona
  * frames, harm vocabulary, fiction disclaimers, a bare mention of "system prompt") block only in combination.
- * Chosen from the sweep in docs/guard.md: FPR well under 1% on the development set, leaving margin for unseen
- * data against the 2% goal.
+ * The classifier's calibration shift is set (scripts/train-guard.ts) so that it crosses this same threshold at
+ * the operating point chosen out of fold; the rates are in docs/guard.md.
  */
 export const DEFAULT_THRESHOLD = 0.35;
 /** Per-scan bound: longer inputs are scanned on their first 18 KiB and last 6 KiB (see docs/guard.md). */

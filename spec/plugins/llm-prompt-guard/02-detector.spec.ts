@@ -175,7 +175,17 @@ describe('repetition', () => {
     const t = 'The quick brown fox jumps over the lazy dog while the farmer watches from the porch. '.repeat(
       3,
     );
-    assert.deepEqual(rules(t), []);
+    assert.deepEqual(
+      rules(t).filter((r) => !r.startsWith('classifier.')),
+      [],
+    );
+    assert.equal(blocked(t), false);
+  });
+  it('a one-line code snippet in a question is code, not an adversarial suffix', () => {
+    const t =
+      'Why does my React component re-render twice? const [a, setA] = useState(0); useEffect(() => { setA(1) }, []);';
+    assert.ok(!rules(t).includes('repetition.adversarial_suffix'), JSON.stringify(rules(t)));
+    assert.equal(blocked(t), false);
   });
 });
 
