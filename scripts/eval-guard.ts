@@ -107,7 +107,8 @@ if (rulesOnly) {
 } else {
   const model = loadInjectionModel(opt('--model'));
   const sha = createHash('sha256').update(fileBytes).digest('hex');
-  const inSample = model.header.trained?.['sha256'] === sha;
+  const trainedOn = (model.header.trained?.['data'] ?? []) as { sha256?: string }[];
+  const inSample = trainedOn.some((d) => d.sha256 === sha);
   mode = {
     classifier: model.path,
     in_sample: inSample,

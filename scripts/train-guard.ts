@@ -212,7 +212,10 @@ export function lengthWeights(p: Prepared, idx: readonly number[], cap: number):
   // Keep the overall label balance of the class-weighted recipe.
   let s0 = 0;
   let s1 = 0;
-  for (const i of idx) p.y[i] ? (s1 += out.get(i)!) : (s0 += out.get(i)!);
+  for (const i of idx) {
+    if (p.y[i]) s1 += out.get(i)!;
+    else s0 += out.get(i)!;
+  }
   for (const i of idx) out.set(i, (out.get(i)! * idx.length) / (2 * (p.y[i] ? s1 : s0)));
   return out;
 }

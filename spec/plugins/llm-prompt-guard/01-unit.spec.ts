@@ -271,6 +271,16 @@ describe('llm-prompt-guard access: Kong ai-prompt-guard patterns', () => {
     assert.equal(k.exited?.status, 503);
     assert.equal((k.exited?.body as { error: { code: string } }).error.code, 'CONFIG_INVALID');
   });
+
+  it('an unreadable classifier model_path fails closed; with the classifier family off it is not read', async () => {
+    const k = await make({ injection: { model_path: '/nonexistent/model.bin' } }).run(chat(user('hello')));
+    assert.equal(k.exited?.status, 503);
+    assert.equal((k.exited?.body as { error: { code: string } }).error.code, 'CONFIG_INVALID');
+    const off = await make({
+      injection: { model_path: '/nonexistent/model.bin', families: { classifier: false } },
+    }).run(chat(user('hello')));
+    assert.equal(off.exited, undefined);
+  });
 });
 
 describe('llm-prompt-guard access: topics', () => {
