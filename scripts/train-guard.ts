@@ -33,6 +33,7 @@ import {
 import { compileInjectionDetector } from '../plugins/llm-prompt-guard/detect/detector';
 import { DEFAULT_THRESHOLD } from '../plugins/llm-prompt-guard/detect/types';
 import { loadWordVectors } from '../lib/embeddings/wordvectors';
+import { xorshift32 } from '../lib/random';
 
 export interface Row {
   text: string;
@@ -122,19 +123,6 @@ export function prepare(rows: readonly Row[], spec: FeatureSpec = DEFAULT_FEATUR
   };
 }
 
-/** xorshift32: deterministic shuffles. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
-}
-
 /** Logistic regression on the rows `idx`; returns weights (last slot = intercept). */
 export function fit(p: Prepared, idx: readonly number[], params: TrainParams): Float64Array {
   const bag = params.bag;
@@ -162,7 +150,7 @@ function fitOne(p: Prepared, idx: readonly number[], params: TrainParams): Float
   const nb = params.nbAlpha > 0 ? nbRatios(p, idx, params.nbAlpha) : null;
   const scale = (j: number): number => (nb && j < nb.length ? nb[j]! : 1);
   const order = [...idx];
-  const rand = rng(params.seed);
+  const rand = xorshift32(params.seed);
   for (let ep = 0; ep < params.epochs; ep++) {
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(rand() * (i + 1));
@@ -257,7 +245,7 @@ export function folds(rows: readonly Row[], idx: readonly number[], k: number, s
     groups.set(key, g);
   }
   const out: number[][] = Array.from({ length: k }, () => []);
-  const rand = rng(seed ^ 0x5bd1e995);
+  const rand = xorshift32(seed ^ 0x5bd1e995);
   let offset = 0;
   for (const key of [...groups.keys()].sort()) {
     const g = [...groups.get(key)!];
