@@ -30,6 +30,7 @@ import type { InjectionDetector, MessageSource, RuleFamily } from './detect/type
 import type { PatternGuard } from './detect/pattern-guard';
 import { checkConfig, hasTopics, DEFAULT_TOPIC_THRESHOLD, type PromptGuardConfig } from './schema';
 import { collectTexts, toMessages, type GuardMessage, type GuardText } from './texts';
+import { ScanMemo } from './scan-memo';
 import { TopicMatcher } from './topics';
 
 export const NAME = 'llm-prompt-guard';
@@ -57,6 +58,7 @@ export class PromptGuard {
   private readonly guardOpts: GuardOptions;
   private readonly patterns: PatternGuard | undefined;
   private readonly injection: InjectionDetector | undefined;
+  private readonly scanMemo: ScanMemo | undefined;
   readonly topics: TopicMatcher | undefined;
   private readonly scanRoles: Set<MessageSource>;
 
@@ -98,6 +100,7 @@ export class PromptGuard {
             : {}),
         }),
       );
+      if (this.injection) this.scanMemo = new ScanMemo(this.injection);
     }
     if (hasTopics(c)) {
       const embedder = deps.embedder ?? compile('embeddings', () => createEmbedder(embedderConfig(c)));
@@ -213,7 +216,7 @@ export class PromptGuard {
 
   /** Scan every text whose source is selected; a text triggers on its own score. */
   private scan(texts: readonly GuardText[]): { score: number; hits: Hit[] } {
-    const det = this.injection as InjectionDetector;
+    const det = this.scanMemo as ScanMemo;
     let score = 0;
     const hits: Hit[] = [];
     for (const t of texts) {
