@@ -89,12 +89,23 @@ async function main(): Promise<void> {
       ],
     },
   };
-  const scenarios: { name: string; plugins: string[] }[] = [
+  type Conf = Record<string, Record<string, unknown>>;
+  const scenarios: { name: string; plugins: string[]; conf?: Conf }[] = [
     { name: 'no plugins', plugins: [] },
     ...shipped.map((p) => ({ name: p, plugins: [p] })),
+    // The guard's learned classifier off, side by side with the default above.
+    ...(shipped.includes('llm-prompt-guard')
+      ? [
+          {
+            name: 'llm-prompt-guard, rules only',
+            plugins: ['llm-prompt-guard'],
+            conf: { 'llm-prompt-guard': { injection: { families: { classifier: false } } } },
+          },
+        ]
+      : []),
     { name: 'full chain + tap', plugins: [...shipped, 'llm-response-tap'] },
   ];
-  const config = (plugins: string[]) => ({
+  const config = (plugins: string[], conf: Conf = pluginConf) => ({
     _format_version: '3.0',
     services: [
       {
@@ -108,7 +119,7 @@ async function main(): Promise<void> {
             response_buffering: false,
             plugins: plugins.map((name) => ({
               name,
-              ...(pluginConf[name] ? { config: pluginConf[name] } : {}),
+              ...(conf[name] ? { config: conf[name] } : {}),
             })),
           },
         ],
@@ -133,7 +144,7 @@ async function main(): Promise<void> {
   const results: Result[] = [];
   for (const sc of scenarios) {
     try {
-      await gw.loadConfig(config(sc.plugins));
+      await gw.loadConfig(config(sc.plugins, { ...pluginConf, ...sc.conf }));
     } catch (err) {
       process.stderr.write(`${sc.name}: skipped, config rejected: ${(err as Error).message}\n`);
       continue;
