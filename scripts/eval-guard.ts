@@ -22,13 +22,7 @@ import {
   type InjectionDetector,
   type RuleFamily,
 } from '../plugins/llm-prompt-guard/detect/types';
-import { DEFAULT_PARAMS, folds, prepare, readRows, trainRecipe } from './train-guard';
-
-interface Row {
-  text: string;
-  label: 'injection' | 'benign';
-  source: string;
-}
+import { DEFAULT_PARAMS, folds, prepare, readRows, trainRecipe, type Row } from './train-guard';
 
 const args = process.argv.slice(2);
 const valued = new Set(['--threshold', '--cv', '--cv-seed', '--model', '--extra']);
@@ -51,12 +45,7 @@ const rulesOnly = args.includes('--rules-only');
 const showErrors = args.includes('--errors');
 if (cvFolds && (!Number.isInteger(cvFolds) || cvFolds < 2)) throw new Error('--cv needs an integer >= 2');
 
-const fileBytes = readFileSync(path);
-const rows: Row[] = fileBytes
-  .toString('utf8')
-  .split('\n')
-  .filter((l) => l.trim().length > 0)
-  .map((l) => JSON.parse(l) as Row);
+const rows = readRows([path]);
 const r4 = (x: number): number => Math.round(x * 10000) / 10000;
 
 /** Which detector scores row i (per fold under --cv), for a given set of families switched off. */
@@ -106,7 +95,7 @@ if (rulesOnly) {
   };
 } else {
   const model = loadInjectionModel(opt('--model'));
-  const sha = createHash('sha256').update(fileBytes).digest('hex');
+  const sha = createHash('sha256').update(readFileSync(path)).digest('hex');
   const trainedOn = (model.header.trained?.['data'] ?? []) as { sha256?: string }[];
   const inSample = trainedOn.some((d) => d.sha256 === sha);
   mode = {

@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { shippedDataFile } from '../data-files';
 
 export const DEFAULT_VECTORS_FILE = 'glove-100k-int8.bin';
 
@@ -25,21 +26,11 @@ const cache = new Map<string, WordVectors>();
 
 /** Locates the data file: an explicit file or folder, else `data/embeddings/` from source or `dist/` layouts. */
 export function resolveVectorsPath(explicit?: string): string {
-  const candidates: string[] = [];
-  if (explicit) {
-    const isDir = existsSync(explicit) && statSync(explicit).isDirectory();
-    candidates.push(isDir ? join(explicit, DEFAULT_VECTORS_FILE) : explicit);
-  } else {
-    for (const up of [
-      ['..', '..'],
-      ['..', '..', '..'],
-      ['..', '..', '..', '..'],
-    ]) {
-      candidates.push(join(__dirname, ...up, 'data', 'embeddings', DEFAULT_VECTORS_FILE));
-    }
-  }
-  for (const c of candidates) if (existsSync(c)) return c;
-  throw new Error(`builtin embeddings data file not found (looked for ${candidates.join(', ')})`);
+  if (!explicit) return shippedDataFile('builtin embeddings data file', 'embeddings', DEFAULT_VECTORS_FILE);
+  const isDir = existsSync(explicit) && statSync(explicit).isDirectory();
+  const path = isDir ? join(explicit, DEFAULT_VECTORS_FILE) : explicit;
+  if (!existsSync(path)) throw new Error(`builtin embeddings data file not found (looked for ${path})`);
+  return path;
 }
 
 export function loadWordVectors(explicit?: string): WordVectors {

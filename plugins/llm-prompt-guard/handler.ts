@@ -26,7 +26,7 @@ import {
   loadInjectionModel,
   sanitizeHidden,
 } from './detect/detector';
-import type { InjectionDetector, MessageSource, RuleFamily } from './detect/types';
+import type { MessageSource, RuleFamily } from './detect/types';
 import type { PatternGuard } from './detect/pattern-guard';
 import { checkConfig, hasTopics, DEFAULT_TOPIC_THRESHOLD, type PromptGuardConfig } from './schema';
 import { collectTexts, toMessages, type GuardMessage, type GuardText } from './texts';
@@ -57,8 +57,8 @@ export class PromptGuard {
   private readonly problems: string[];
   private readonly guardOpts: GuardOptions;
   private readonly patterns: PatternGuard | undefined;
-  private readonly injection: InjectionDetector | undefined;
-  private readonly scanMemo: ScanMemo | undefined;
+  /** The injection detector behind its per-instance memo (undefined when off or misconfigured). */
+  private readonly injection: ScanMemo | undefined;
   readonly topics: TopicMatcher | undefined;
   private readonly scanRoles: Set<MessageSource>;
 
@@ -90,7 +90,7 @@ export class PromptGuard {
       );
     }
     if (c.injection.enabled) {
-      this.injection = compile('injection', () =>
+      const detector = compile('injection', () =>
         compileInjectionDetector({
           threshold: c.injection.threshold,
           families: { ...c.injection.families },
@@ -100,7 +100,7 @@ export class PromptGuard {
             : {}),
         }),
       );
-      if (this.injection) this.scanMemo = new ScanMemo(this.injection);
+      if (detector) this.injection = new ScanMemo(detector);
     }
     if (hasTopics(c)) {
       const embedder = deps.embedder ?? compile('embeddings', () => createEmbedder(embedderConfig(c)));
@@ -216,7 +216,7 @@ export class PromptGuard {
 
   /** Scan every text whose source is selected; a text triggers on its own score. */
   private scan(texts: readonly GuardText[]): { score: number; hits: Hit[] } {
-    const det = this.scanMemo as ScanMemo;
+    const det = this.injection as ScanMemo;
     let score = 0;
     const hits: Hit[] = [];
     for (const t of texts) {

@@ -8,8 +8,8 @@
  * data/guard/; loading is synchronous and cached per path. No feature reads the total length: every block is
  * L2-normalised or a ratio, so a long text does not score higher for being long (docs/guard.md, length buckets).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { shippedDataFile } from '../../../lib/data-files';
 import { tokenize } from '../../../lib/embeddings/builtin';
 import { loadWordVectors, type WordVectors } from '../../../lib/embeddings/wordvectors';
 import { isOdd, repetitionStats } from './repetition';
@@ -300,17 +300,7 @@ export function decodeModel(
 
 /** Locates the model: an explicit file, else `data/guard/` from source or `dist/` layouts. */
 export function resolveModelPath(explicit?: string): string {
-  if (explicit) return explicit;
-  const candidates: string[] = [];
-  for (const up of [
-    ['..', '..', '..'],
-    ['..', '..', '..', '..'],
-    ['..', '..'],
-  ]) {
-    candidates.push(join(__dirname, ...up, 'data', 'guard', DEFAULT_MODEL_FILE));
-  }
-  for (const c of candidates) if (existsSync(c)) return c;
-  throw new Error(`injection classifier model not found (looked for ${candidates.join(', ')})`);
+  return explicit ?? shippedDataFile('injection classifier model', 'guard', DEFAULT_MODEL_FILE);
 }
 
 export function modelFromWeights(

@@ -316,7 +316,8 @@ export function compileInjectionDetector(cfg: InjectionConfig): InjectionDetecto
     const { raw, sink, stats } = ruleScan(input, src);
     if (model) {
       // The same input as in training: rule findings as for a user prompt, clipped text, the rules' text stats.
-      const asUser = src === 'user' ? { sink, stats } : ruleScan(input, 'user');
+      // Unweighted findings differ by source only through tool scores, so only tool text is scanned again.
+      const asUser = src !== 'tool' ? { sink, stats } : ruleScan(input, 'user');
       const u = weighed(asUser.sink, 'user');
       const p = model.scoreText(clip(raw, CLASSIFIER_MAX_CHARS), u.findings, u.score, asUser.stats);
       // Scores under 0.01 are noise; keeping them out keeps findings short.
