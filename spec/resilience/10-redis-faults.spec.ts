@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { startGateway, REPO_ROOT, type GatewayHandle } from '../support/kong';
 import { startMockLlm, type MockLlm } from '../support/mock-llm';
-import { createLuaRunner } from '../support/lua-host';
 import {
   PrivateRedis,
   chat,
@@ -163,7 +162,6 @@ describe('resilience: Redis killed, slow, full and read-only under traffic', () 
       pluginServerConf: join(REPO_ROOT, 'kong/pluginserver.conf'),
       pluginsDir: join(REPO_ROOT, 'dist/plugins'),
       luaPlugins: ['llm-response-tap'],
-      luaRunner: await createLuaRunner(),
       config: config(),
     });
   });

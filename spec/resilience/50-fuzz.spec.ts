@@ -18,7 +18,6 @@ import { compileInjectionDetector } from '../../plugins/llm-prompt-guard/detect/
 import { buildKey, canonical, parseCacheControl } from '../../plugins/llm-semantic-cache/key';
 import { startGateway, REPO_ROOT, type GatewayHandle } from '../support/kong';
 import { startMockLlm, type MockLlm } from '../support/mock-llm';
-import { createLuaRunner } from '../support/lua-host';
 import { PrivateRedis, chat, post, until } from './helpers';
 
 const LIMITS: BodyLimits = { maxBytes: 8 * 1024 * 1024, maxDepth: 64, maxMessages: 10_000 };
@@ -332,7 +331,6 @@ describe('abuse: hostile bodies through the real gateway (full chain + tap)', ()
       pluginServerConf: join(REPO_ROOT, 'kong/pluginserver.conf'),
       pluginsDir: join(REPO_ROOT, 'dist/plugins'),
       luaPlugins: ['llm-response-tap'],
-      luaRunner: await createLuaRunner(),
       config: {
         _format_version: '3.0',
         services: [

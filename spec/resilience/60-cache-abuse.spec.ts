@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { startGateway, REPO_ROOT, type GatewayHandle } from '../support/kong';
 import { startMockLlm, type MockLlm } from '../support/mock-llm';
-import { createLuaRunner } from '../support/lua-host';
 import { PrivateRedis, chat, keysUnder, post } from './helpers';
 
 const PREFIX = `resil-cache-${process.pid}`;
@@ -44,7 +43,6 @@ describe('abuse: semantic cache isolation and poisoning', () => {
       pluginServerConf: join(REPO_ROOT, 'kong/pluginserver.conf'),
       pluginsDir: join(REPO_ROOT, 'dist/plugins'),
       luaPlugins: ['llm-response-tap'],
-      luaRunner: await createLuaRunner(),
       config: {
         _format_version: '3.0',
         services: [

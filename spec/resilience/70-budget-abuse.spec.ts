@@ -10,7 +10,6 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startGateway, REPO_ROOT, type GatewayHandle } from '../support/kong';
 import { startMockLlm, type MockLlm } from '../support/mock-llm';
-import { createLuaRunner } from '../support/lua-host';
 import { PrivateRedis, chat, keysUnder, ledgerRows, post } from './helpers';
 
 const PREFIX = `resil-budget-${process.pid}`;
@@ -29,7 +28,6 @@ describe('abuse: token budgets (payer spoofing, max_tokens, parallel burst)', ()
       pluginServerConf: join(REPO_ROOT, 'kong/pluginserver.conf'),
       pluginsDir: join(REPO_ROOT, 'dist/plugins'),
       luaPlugins: ['llm-response-tap'],
-      luaRunner: await createLuaRunner(),
       config: {
         _format_version: '3.0',
         services: [

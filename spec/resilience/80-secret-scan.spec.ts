@@ -14,7 +14,6 @@ import * as http from 'node:http';
 import OpenAI from 'openai';
 import { startGateway, REPO_ROOT, type GatewayHandle } from '../support/kong';
 import { startMockLlm, type MockLlm } from '../support/mock-llm';
-import { createLuaRunner } from '../support/lua-host';
 import { PrivateRedis, chat, freePort, keysUnder, post, until } from './helpers';
 
 const PREFIX = `resil-secrets-${process.pid}`;
@@ -60,7 +59,6 @@ describe('abuse: seeded secrets/PII never reach logs, Redis or metrics', () => {
       pluginServerConf: join(REPO_ROOT, 'kong/pluginserver.conf'),
       pluginsDir: join(REPO_ROOT, 'dist/plugins'),
       luaPlugins: ['llm-response-tap'],
-      luaRunner: await createLuaRunner(),
       env: { LLM_METRICS_ADDR: `127.0.0.1:${metricsPort}` },
       config: {
         _format_version: '3.0',

@@ -11,7 +11,6 @@ import OpenAI from 'openai';
 import type Redis from 'ioredis';
 import { startGateway, type GatewayHandle } from '../../support/kong';
 import { startMockLlm, type MockLlm } from '../../support/mock-llm';
-import { createLuaRunner } from '../../support/lua-host';
 import { connectTestRedis, flushPrefix, redisTestConfig } from '../../helpers/redis';
 
 const root = join(__dirname, '..', '..', '..');
@@ -129,7 +128,6 @@ describe('llm-prompt-guard: (integration)', () => {
     gw = await startGateway({
       pluginServerConf: join(root, 'kong/pluginserver.conf'),
       luaPlugins: ['llm-response-tap'],
-      luaRunner: await createLuaRunner(),
       config: config(),
     });
   });

@@ -10,7 +10,6 @@ import OpenAI from 'openai';
 import type Redis from 'ioredis';
 import { startGateway, type GatewayHandle } from '../../support/kong';
 import { startMockLlm, type MockLlm } from '../../support/mock-llm';
-import { createLuaRunner } from '../../support/lua-host';
 import { connectTestRedis, flushPrefix, redisTestConfig } from '../../helpers/redis';
 
 const root = join(__dirname, '..', '..', '..');
@@ -102,7 +101,6 @@ describe('llm-semantic-cache (integration)', () => {
     gw = await startGateway({
       pluginServerConf: join(root, 'kong/pluginserver.conf'),
       luaPlugins: ['llm-response-tap'],
-      luaRunner: await createLuaRunner(),
       config: config(),
     });
   });
@@ -254,7 +252,6 @@ describe('llm-semantic-cache (integration)', () => {
     const gw2 = await startGateway({
       pluginServerConf: join(root, 'kong/pluginserver.conf'),
       luaPlugins: ['llm-response-tap'],
-      luaRunner: await createLuaRunner(),
       config: config(),
     });
     try {
