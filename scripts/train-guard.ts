@@ -1,10 +1,9 @@
 /**
  * Train the llm-prompt-guard injection classifier (plugins/llm-prompt-guard/detect/classifier.ts).
  *
- *   npx tsx scripts/train-guard.ts <train.jsonl> [more.jsonl…] [--out data/guard/injection-lr-v1.bin]
- * The shipped model: `npx tsx scripts/train-guard.ts ../shared/eval/injection/injection-dev.jsonl
- *   data/guard/synthetic.jsonl` (rows whose source starts with `synthetic:` are training-only).
- *        [--target-fpr 0.015] [--check]
+ *   npx tsx scripts/train-guard.ts [train.jsonl…] [--out data/guard/injection-lr-v1.bin] [--target-fpr 0.015] [--check]
+ * With no files it trains on the shipped training rows, `TRAINING_FILES` (data/guard/, sources and licences in
+ * data/guard/README.md): that is the shipped model. Rows whose source starts with `synthetic:` are training-only.
  *
  * Rows are `{text, label: "injection"|"benign", source}`. Training is deterministic (seeded shuffles, no clock),
  * so the same data gives the same bytes: `--check` retrains and fails if the shipped model differs.
@@ -70,6 +69,11 @@ export const DEFAULT_PARAMS: TrainParams = {
   bag: 5,
   calRepeats: 2,
 };
+
+/** The rows the shipped model is trained on, in order (the model header records their names and hashes). */
+export const TRAINING_FILES: readonly string[] = ['injection-dev.jsonl', 'synthetic.jsonl'].map((f) =>
+  join(__dirname, '..', 'data', 'guard', f),
+);
 
 export function readRows(paths: readonly string[]): Row[] {
   const rows: Row[] = [];
@@ -335,13 +339,8 @@ function arg(args: string[], name: string): string | undefined {
 function main(): void {
   const args = process.argv.slice(2);
   const valued = new Set(['--out', '--target-fpr']);
-  const paths = args.filter((a, i) => !a.startsWith('--') && !valued.has(args[i - 1] ?? ''));
-  if (paths.length === 0) {
-    process.stderr.write(
-      'usage: npx tsx scripts/train-guard.ts <train.jsonl>… [--out file] [--target-fpr 0.015] [--check]\n',
-    );
-    process.exit(2);
-  }
+  const given = args.filter((a, i) => !a.startsWith('--') && !valued.has(args[i - 1] ?? ''));
+  const paths = given.length > 0 ? given : [...TRAINING_FILES];
   const out = arg(args, '--out') ?? join(__dirname, '..', 'data', 'guard', 'injection-lr-v1.bin');
   const params: TrainParams = {
     ...DEFAULT_PARAMS,

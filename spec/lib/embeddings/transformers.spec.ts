@@ -138,8 +138,7 @@ test(
     );
     await e.embed(batch);
     const perSentence = (performance.now() - t1) / batch.length;
-    // Loose bound for a loaded 2-core CI machine; measured ~0.6–0.9 ms/sentence.
-    assert.ok(perSentence < 50, `${perSentence} ms/sentence`);
+    // Speed is reported, not asserted: a loaded CI machine must not fail a test on timing.
     assert.equal(fetches, 0);
     process.stderr.write(
       `# tiny model: load+first batch ${loadAndFirst.toFixed(0)} ms, ${perSentence.toFixed(3)} ms/sentence\n`,

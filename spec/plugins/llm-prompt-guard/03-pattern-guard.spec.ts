@@ -136,13 +136,26 @@ describe('config validation', () => {
   ]) {
     it(`accepts ${p}`, () => assert.equal(unsafePatternReason(p.replace(/^\(\?i\)/, '')), null));
   }
-  it('accepted patterns stay fast on adversarial input within the default bound', () => {
+  it('accepted patterns grow at most polynomially on adversarial input (no timed limit)', () => {
     const guard = g({ deny_patterns: ['(foo|bar)+baz', '^\\w+@\\w+\\.com$', 'ignore.*instructions'] });
-    const t0 = performance.now();
-    guard.check([{ role: 'user', content: 'foobar'.repeat(1300) }]);
-    guard.check([{ role: 'user', content: 'a'.repeat(8000) }]);
-    guard.check([{ role: 'user', content: 'ignore '.repeat(1100) }]);
-    // generous: shared CI cores; worst case is quadratic in the 8 KiB bound
-    assert.ok(performance.now() - t0 < 1000);
+    const minTime = (fn: () => void): number => {
+      let best = Infinity;
+      for (let i = 0; i < 5; i++) {
+        const t0 = performance.now();
+        fn();
+        best = Math.min(best, performance.now() - t0);
+      }
+      return best;
+    };
+    const run = (n: number) => () => {
+      guard.check([{ role: 'user', content: 'foobar'.repeat(Math.floor(n / 6)) }]);
+      guard.check([{ role: 'user', content: 'a'.repeat(n) }]);
+      guard.check([{ role: 'user', content: 'ignore '.repeat(Math.floor(n / 7)) }]);
+    };
+    // Four times the input: a quadratic pattern costs ~16x, catastrophic backtracking far more. The minimum of
+    // five runs drops stalls of a shared machine; the floor keeps sub-millisecond noise out.
+    const small = minTime(run(2000));
+    const large = minTime(run(8000));
+    assert.ok(large <= 64 * small + 20, `8000 chars: ${large} ms, 2000 chars: ${small} ms`);
   });
 });

@@ -2,7 +2,6 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   DEFAULT_FEATURES,
   decodeModel,
@@ -15,11 +14,10 @@ import {
 import { compileInjectionDetector } from '../../../plugins/llm-prompt-guard/detect/detector';
 import { DEFAULT_THRESHOLD } from '../../../plugins/llm-prompt-guard/detect/types';
 import { generate } from '../../../scripts/gen-guard-synthetic';
-import { DEFAULT_PARAMS, prepare, readRows, trainRecipe } from '../../../scripts/train-guard';
+import { DEFAULT_PARAMS, TRAINING_FILES, prepare, readRows, trainRecipe } from '../../../scripts/train-guard';
 
-const root = join(__dirname, '..', '..', '..');
-const devSet = join(root, '..', 'shared', 'eval', 'injection', 'injection-dev.jsonl');
-const synthetic = join(root, 'data', 'guard', 'synthetic.jsonl');
+// Shipped with the repository (data/guard/README.md): the model must be rebuildable from a fresh clone.
+const [devSet, synthetic] = TRAINING_FILES as [string, string];
 const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
 interface Provenance {
   data: { file: string; sha256: string; rows: number; injections: number }[];
@@ -49,16 +47,13 @@ describe('shipped model', () => {
   });
 
   it('is exactly what scripts/train-guard.ts builds from the development set (reproducible)', () => {
-    assert.ok(
-      existsSync(devSet),
-      `development set missing at ${devSet} (CI clones ../shared beside the repo)`,
-    );
+    assert.ok(existsSync(devSet), `training rows missing at ${devSet}`);
     const shipped = loadInjectionModel();
     const data = (shipped.header.trained as unknown as Provenance).data;
     assert.deepEqual(
       data.map((d) => d.sha256),
       [sha256(devSet), sha256(synthetic)],
-      'training data changed: retrain with `npx tsx scripts/train-guard.ts <dev.jsonl> data/guard/synthetic.jsonl`',
+      'training data changed: retrain with `npx tsx scripts/train-guard.ts`',
     );
     const rows = readRows([devSet, synthetic]);
     const p = prepare(rows);
