@@ -13,10 +13,10 @@ import {
   detectEmail,
   detectIban,
   detectIp,
-  detectPhone,
   detectSsn,
   detectUrl,
 } from './structured';
+import { detectPhone } from './phone';
 import { detectDob, detectIdNumbers } from './contextual';
 import { detectSecrets } from './secrets';
 import { detectPerson } from './person';

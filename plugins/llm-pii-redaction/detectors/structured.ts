@@ -1,5 +1,5 @@
 /**
- * Detectors for structured identifiers: e-mail, phone, payment card, IBAN, US SSN, IP, URL/domain, crypto
+ * Detectors for structured identifiers: e-mail, payment card, IBAN, US SSN, IP, URL/domain, crypto
  * wallet. Every regex is bounded (no unbounded quantifier after a start that can retry on every position,
  * no nested quantifiers over overlapping classes) so the work per input is linear.
  */
@@ -12,12 +12,9 @@ import {
   base58CheckValid,
   bech32Valid,
   before,
-  after,
   digitsOf,
   eachMatch,
   ibanValid,
-  isDigitCode,
-  isWordChar,
   luhnValid,
 } from './util';
 
@@ -98,11 +95,24 @@ export function detectCard(text: string, out: Detection[]): void {
 const IBAN_RE = /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){10,32}/g;
 
 export function detectIban(text: string, out: Detection[]): void {
-  eachMatch(IBAN_RE, text, (m) => {
+  // The regex is greedy over spaces and letters, so one match can swallow "DE.. to DE..": after a
+  // validated IBAN (or a rejected start) the scan resumes right after it, never after the whole match.
+  IBAN_RE.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = IBAN_RE.exec(text)) !== null) {
+    const resume = ibanAt(text, m, out);
+    IBAN_RE.lastIndex = resume;
+  }
+}
+
+/** Validates the IBAN starting at m.index; returns where the scan resumes. */
+function ibanAt(text: string, m: RegExpExecArray, out: Detection[]): number {
+  {
     const v = m[0];
     const upper = v.toUpperCase();
     // a mixed-case country code ("Gb") is not an IBAN
-    if (v.slice(0, 2) !== upper.slice(0, 2) && v.slice(0, 2) !== v.slice(0, 2).toLowerCase()) return;
+    if (v.slice(0, 2) !== upper.slice(0, 2) && v.slice(0, 2) !== v.slice(0, 2).toLowerCase())
+      return m.index + 2;
     const country = upper.slice(0, 2);
     // compact chars and their end offsets in v
     const ends: number[] = [];
@@ -130,9 +140,10 @@ export function detectIban(text: string, out: Detection[]): void {
         label: LABELS.iban,
         confidence: 0.97,
       });
-      return;
+      return m.index + endInV;
     }
-  });
+    return m.index + 2;
+  }
 }
 
 // ---------------------------------------------------------------- US SSN
@@ -283,192 +294,4 @@ export function detectCrypto(text: string, out: Detection[]): void {
     if (bech32Valid(v)) push(m.index, m.index + v.length, 0.95);
   });
   eachMatch(ETH_RE, text, (m) => push(m.index, m.index + m[0].length, 0.9));
-}
-
-// ---------------------------------------------------------------- phone numbers
-
-const PHONE_CTX =
-  /(?:phone|\btel\b|\btel\.|telephone|mobile|\bmob\b|cell|fax|desk|office|\bhome\b|\bwork\b|\bcall|\bring\b|\bdial|\btext|\bsms|whatsapp|signal|telegram|viber|contact|reach|message|answering|registered|hotline|landline|helpline|switchboard|extension|\bph\b|\bnumber)/g;
-const PHONE_NEG_CTX =
-  /(?:account|order|invoice|\bref|tracking|ticket|serial|policy|routing|iban|swift|passport|licen|ssn|social security|zip|postal|post ?code|price|total|amount|card|isbn|version|\$|€|£|¥)/g;
-const PHONE_AFTER_CTX = /^\s?[([]?(?:office|fax|mobile|cell|home|work|phone|tel|ext|landline|direct)\b/;
-const NANP_RE =
-  /^(?:(?:\+?1|001)[ .-]?)?(?:\(\d{3}\)\s?|\d{3}[.-])\d{3}[.-]\d{4}(?:\s?(?:x|ext\.?|extension)\s?\d{1,6})?$/;
-const EXT_RE = /\s?(?:x|ext\.?|extension)\s?\d{1,6}$/i;
-
-function lastIndexOfRe(re: RegExp, s: string): number {
-  re.lastIndex = 0;
-  let last = -1;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(s)) !== null) {
-    last = m.index;
-    if (m[0].length === 0) re.lastIndex++;
-  }
-  return last;
-}
-
-function phoneContext(text: string, start: number, end: number): boolean {
-  const b = before(text, start, 48);
-  const pos = lastIndexOfRe(PHONE_CTX, b);
-  if (pos >= 0) {
-    const neg = lastIndexOfRe(PHONE_NEG_CTX, b);
-    // a bare "number" only counts when no other kind of number was named just before it
-    const bare =
-      b.startsWith('number', pos) && lastIndexOfRe(PHONE_NEG_CTX, b.slice(Math.max(0, pos - 24), pos)) >= 0;
-    if (neg <= pos && !bare) return true;
-  }
-  return PHONE_AFTER_CTX.test(after(text, end, 16));
-}
-
-function looksLikeDate(groups: string[], seps: string): boolean {
-  if (groups.length !== 3) return false;
-  if (!/^[./-]+$/.test(seps)) return false;
-  const [a = '', b = '', c = ''] = groups;
-  const n = (s: string): number => Number(s);
-  if (a.length === 4 && n(b) >= 1 && n(b) <= 12 && n(c) >= 1 && n(c) <= 31 && c.length <= 2) return true;
-  if (c.length === 4 || c.length === 2) {
-    if (a.length <= 2 && b.length <= 2 && n(a) >= 1 && n(a) <= 31 && n(b) >= 1 && n(b) <= 31) return true;
-  }
-  return false;
-}
-
-type PhoneVerdict = 'strong' | 'weak' | 'no';
-
-function classifyPhone(v: string, text: string, start: number): PhoneVerdict {
-  const ext = EXT_RE.exec(v);
-  const core = ext ? v.slice(0, ext.index) : v;
-  const groups = core.split(/\D+/).filter((g) => g.length > 0);
-  const seps = core.replace(/[\d\s()+]/g, '');
-  const d = groups.join('');
-  if (d.length < 7 || d.length > 15) return 'no';
-  if (/^(\d)\1+$/.test(d)) return 'no';
-  if (looksLikeDate(groups, seps)) return 'no';
-  if (
-    groups.length === 4 &&
-    /^\.+$/.test(seps) &&
-    groups.every((g) => g.length <= 3) &&
-    !core.startsWith('0')
-  )
-    return 'no'; // IPv4-like
-  if (groups.length === 2 && groups.every((g) => /^(?:19|20)\d\d$/.test(g))) return 'no'; // year range
-  if (/^\d+\.\d{1,2}$/.test(core)) return 'no'; // decimal
-  const pre = before(text, start, 3);
-  if (/[$€£¥₹]\s?$/.test(pre)) return 'no';
-  const plus = core.startsWith('+');
-  if (plus && d.length >= 8) return 'strong';
-  if (NANP_RE.test(v)) return 'strong';
-  if (ext && d.length >= 10) return 'strong';
-  if (core.startsWith('00') && d.length >= 10 && groups.length >= 2) return 'strong';
-  if (/^\(?0/.test(core) && groups.length >= 2 && d.length >= 9) {
-    const first = groups[0] ?? '';
-    if (first.length >= 2 && first.length <= 5) return 'strong';
-  }
-  if (d.length <= 12) return 'weak';
-  return 'no';
-}
-
-/** Finds maximal runs of digits/phone separators (linear scan), then classifies each run. */
-export function detectPhone(text: string, out: Detection[]): void {
-  const n = text.length;
-  let i = 0;
-  while (i < n) {
-    const c = text.charCodeAt(i);
-    const isStart =
-      isDigitCode(c) ||
-      ((c === 43 /* + */ || c === 40) /* ( */ && i + 1 < n && /[\d(+]/.test(text[i + 1] ?? ''));
-    if (!isStart) {
-      i++;
-      continue;
-    }
-    const prev = text[i - 1];
-    if (prev !== undefined && (isWordChar(prev) || '.-/+,:'.includes(prev))) {
-      // inside a token: skip the rest of this token (always advancing at least one character)
-      i++;
-      while (i < n && /[\w.\-/+,:]/.test(text[i] ?? '')) i++;
-      continue;
-    }
-    // extend
-    let j = i;
-    let lastDigitEnd = i;
-    let sepRun = 0;
-    let extSeen = false;
-    while (j < n && j - i < 48) {
-      const ch = text[j] ?? '';
-      if (ch >= '0' && ch <= '9') {
-        sepRun = 0;
-        j++;
-        lastDigitEnd = j;
-        continue;
-      }
-      if (
-        ch === ' ' ||
-        ch === '\u00a0' ||
-        ch === '-' ||
-        ch === '.' ||
-        ch === '/' ||
-        ch === '(' ||
-        ch === ')' ||
-        ch === '+'
-      ) {
-        if (ch === '+' && j !== i) break;
-        sepRun++;
-        if (sepRun > 3) break;
-        j++;
-        continue;
-      }
-      if (!extSeen && (ch === 'x' || ch === 'e' || ch === 'X' || ch === 'E')) {
-        const em = /^(?:x|ext\.?|extension)\s?\d{1,6}/i.exec(text.slice(j, j + 16));
-        if (em && lastDigitEnd >= j - 1) {
-          extSeen = true;
-          j += em[0].length;
-          lastDigitEnd = j;
-          break;
-        }
-      }
-      break;
-    }
-    let end = lastDigitEnd;
-    // a closing paren right after digits belongs only if balanced
-    const nextCh = text[end];
-    const span = text.slice(i, end);
-    const scanEnd = Math.max(j, i + 1);
-    if (nextCh !== undefined && isWordChar(nextCh)) {
-      i = scanEnd;
-      continue;
-    }
-    if (nextCh === '.' && /\d/.test(text[end + 1] ?? '')) {
-      i = scanEnd;
-      continue;
-    }
-    let s = i;
-    let v = span;
-    if (v.startsWith('(') && !v.includes(')')) {
-      s++;
-      v = v.slice(1);
-    }
-    const tryEmit = (st: number, val: string): boolean => {
-      const verdict = classifyPhone(val, text, st);
-      if (verdict === 'no') return false;
-      if (verdict === 'weak' && !phoneContext(text, st, st + val.length)) return false;
-      out.push({
-        category: 'phone',
-        start: st,
-        end: st + val.length,
-        label: LABELS.phone,
-        confidence: verdict === 'strong' ? 0.85 : 0.75,
-      });
-      return true;
-    };
-    const firstGroup = /^\d+/.exec(v)?.[0] ?? '';
-    const multi = /\d[\s.\-/]+\d/.test(v);
-    let done = false;
-    if (multi && firstGroup.length >= 5 && !v.startsWith('0')) {
-      // leading 5+ digit group (often a postal code) followed by a phone number
-      const rest = /^\d+[\s.\-/]+/.exec(v);
-      if (rest) done = tryEmit(s + rest[0].length, v.slice(rest[0].length));
-    }
-    if (!done) tryEmit(s, v);
-    end = scanEnd;
-    i = end;
-  }
 }
