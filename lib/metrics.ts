@@ -80,6 +80,13 @@ export const failOpen = mk.counter(
   ['plugin', 'reason'],
 );
 
+/** Requests refused because the plugin's config is invalid (CONFIG_INVALID). */
+export const configInvalid = mk.counter(
+  'ai_llm_config_invalid_total',
+  'Requests refused because the plugin configuration is invalid',
+  ['plugin'],
+);
+
 const known = new Set<string>();
 
 /** Models become label values only once configured or seen in a provider answer; others are "other". */

@@ -52,6 +52,7 @@ export const PHASES_OF = {
   serialize: ['log'],
   setSerializeValue: REQUEST,
   pluginId: ANY,
+  kongLogError: ANY,
 } as const satisfies Record<string, readonly Phase[]>;
 
 export type FacadeCall = keyof typeof PHASES_OF;
@@ -332,6 +333,12 @@ export class KongFacade {
   async setSerializeValue(key: string, value: unknown): Promise<void> {
     this.use('setSerializeValue');
     await this.pdk.log.setSerializeValue(key, value);
+  }
+
+  /** A line in Kong's own error log (Kong adds the request context: client, request line, host). */
+  async kongLogError(message: string): Promise<void> {
+    this.use('kongLogError');
+    await this.pdk.log.err(message);
   }
 
   async pluginId(): Promise<string | undefined> {

@@ -8,6 +8,7 @@ import { KongFacade, type Phase } from './facade';
 import type { KongPdk } from './pdk';
 import { isPluginError, type ErrorCode } from '../errors';
 import { errInfo, logOncePer, type Logger } from '../log';
+import * as metrics from '../metrics';
 
 export interface GuardOptions {
   /** Plugin name, for logs. */
@@ -25,6 +26,15 @@ export interface GuardOptions {
 
 const GENERIC = 'the request could not be processed';
 
+/** Report an invalid config at most once a minute per plugin (the metric counts every request). */
+const lastReport = new Map<string, number>();
+function shouldReport(plugin: string, now = Date.now()): boolean {
+  const last = lastReport.get(plugin);
+  if (last !== undefined && now - last < 60_000) return false;
+  lastReport.set(plugin, now);
+  return true;
+}
+
 /**
  * Run `body` for one phase with a fresh facade. Exposed `PluginError`s become client answers in
  * request phases; anything else is logged (without request data) and handled by the fail policy.
@@ -40,11 +50,17 @@ export async function guard(
   const canAnswer = phase !== 'log';
   try {
     if (opts.problems && opts.problems.length) {
-      logOncePer(`${opts.plugin}:config`, 60_000, () =>
-        opts.log.error({ problems: opts.problems }, 'invalid plugin configuration'),
-      );
-      if (canAnswer && opts.failClosed)
-        await k.exitError(opts.failureStatus ?? 500, 'CONFIG_INVALID', GENERIC);
+      // A broken config is never a silent pass-through, whatever the fail policy: the request gets
+      // 500 CONFIG_INVALID, the metric counts it, and Kong's error log names plugin, route and problem.
+      metrics.configInvalid.inc({ plugin: opts.plugin });
+      if (shouldReport(opts.plugin)) {
+        opts.log.error({ problems: opts.problems }, 'invalid plugin configuration');
+        const route = phase === 'log' ? undefined : await k.route().catch(() => undefined);
+        await k.kongLogError(
+          `[${opts.plugin}] invalid configuration on route ${route?.name ?? route?.id ?? '(none)'}: ${opts.problems.join('; ')} (code CONFIG_INVALID)`,
+        );
+      }
+      if (canAnswer) await k.exitError(500, 'CONFIG_INVALID', 'the plugin configuration is invalid');
       return k;
     }
     await body(k);

@@ -89,3 +89,40 @@ export function missingDescriptions(fields: readonly KongField[], prefix = ''): 
   }
   return out;
 }
+
+/**
+ * The one normaliser of a config as Kong hands it to the plugin server. Kong's `cjson.encode` leaves
+ * unset fields out (a Lua nil), while the code reads them as `null`: every absent or null field becomes
+ * its default, or `null` when it has none — recursively through records, arrays of records and maps
+ * of records. Unknown keys (Kong's `__plugin_id`, `route_id`, …) are kept as they are.
+ */
+export function normalizeConfig<T>(fields: readonly KongField[], raw: unknown): T {
+  const src = raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+  const out: Record<string, unknown> = { ...src };
+  for (const f of fields) {
+    for (const [name, def] of Object.entries(f)) out[name] = normalizeValue(def, src[name]);
+  }
+  return out as T;
+}
+
+function normalizeValue(def: KongFieldDef, v: unknown): unknown {
+  if (v === undefined || v === null) return defaultOf(def);
+  if (def.type === 'record' && def.fields && typeof v === 'object' && !Array.isArray(v))
+    return normalizeConfig(def.fields, v);
+  if ((def.type === 'array' || def.type === 'set') && def.elements && Array.isArray(v))
+    return v.map((e) =>
+      def.elements?.type === 'record' && def.elements.fields ? normalizeValue(def.elements, e) : e,
+    );
+  if (
+    def.type === 'map' &&
+    def.values?.type === 'record' &&
+    def.values.fields &&
+    typeof v === 'object' &&
+    !Array.isArray(v)
+  ) {
+    const m: Record<string, unknown> = {};
+    for (const [k, e] of Object.entries(v as Record<string, unknown>)) m[k] = normalizeValue(def.values, e);
+    return m;
+  }
+  return v;
+}

@@ -2,9 +2,11 @@ import { PiiRedaction, NAME } from './handler';
 import { Schema } from './schema';
 import { PRIORITY } from '../../lib/kong/priorities';
 import { VERSION } from '../../lib/version';
+import { fromKong } from '../../lib/kong/plugin';
 
 export const Name = NAME;
-export const Plugin = PiiRedaction;
+// fromKong: Kong leaves unset fields out of the config; the handler sees them as defaults or null.
+export const Plugin = fromKong(Schema, PiiRedaction);
 export { Schema };
 export const Version = VERSION;
 export const Priority = PRIORITY.piiRedaction;

@@ -2,11 +2,13 @@ import { SemanticCache, NAME } from './handler';
 import { Schema } from './schema';
 import { PRIORITY } from '../../lib/kong/priorities';
 import { VERSION } from '../../lib/version';
+import { fromKong } from '../../lib/kong/plugin';
 import { withOps } from '../../lib/ops';
 import * as ops from './ops';
 
 export const Name = NAME;
-export const Plugin = withOps(NAME, SemanticCache, { cache: ops }); // ops API: cache entries and purge (lib/ops)
+// fromKong: Kong leaves unset fields out of the config; the handler sees them as defaults or null.
+export const Plugin = fromKong(Schema, withOps(NAME, SemanticCache, { cache: ops })); // ops API: cache entries and purge (lib/ops)
 export { Schema };
 export const Version = VERSION;
 export const Priority = PRIORITY.semanticCache;
