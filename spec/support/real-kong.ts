@@ -284,9 +284,11 @@ export async function startKong(opts: KongOptions = {}): Promise<KongHandle> {
   fs.mkdirSync(path.join(luaRoot, 'kong', 'plugins'), { recursive: true });
   for (const p of luaPlugins)
     fs.symlinkSync(path.join(REPO_ROOT, 'kong', 'plugins', p), path.join(luaRoot, 'kong', 'plugins', p));
+  // kong-pdk serves every folder and .js/.ts file of the plugins directory as a plugin of that name
   const jsPlugins = fs
-    .readdirSync(pluginsDir)
-    .filter((d) => fs.statSync(path.join(pluginsDir, d)).isDirectory());
+    .readdirSync(pluginsDir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() || /\.(js|ts)$/.test(d.name))
+    .map((d) => d.name.replace(/\.(js|ts)$/, ''));
 
   const conf = [
     `prefix = ${prefix}`,
