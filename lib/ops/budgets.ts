@@ -1,10 +1,10 @@
 /**
  * Budget operations over the llm-token-accounting keys (layout of plugins/llm-token-accounting/
- * policies.ts: `makeKey(prefix, 'budget', policy, partition, limitIndex, windowName, windowId)`, with
+ * policies.ts: `makeKey(prefix, 'budget', policy, tag(partition), limitIndex, windowName, windowId)`, with
  * the reservation keys `<key>:r`, `<key>:ra`, `<key>:rs` of lib/store). Structural types only: lib
  * never imports plugins; a spec checks that the keys agree with the plugin's.
  */
-import { keyPart, makeKey } from '../store/keys';
+import { keyPart, makeKey, tag, unescapePart } from '../store/keys';
 import { storeFor } from '../store/pool';
 import type { RedisConfig } from '../schema/redis';
 import type { BudgetWindow, Store } from '../store/types';
@@ -98,7 +98,7 @@ interface Parsed {
 async function counterKeys(src: Source, partition: string): Promise<Parsed[]> {
   const out: Parsed[] = [];
   for (const [name] of src.policies) {
-    const base = `${makeKey(src.prefix, 'budget', name, partition)}:`;
+    const base = `${makeKey(src.prefix, 'budget', name, tag(partition))}:`;
     for (const key of await src.store.keys(base, 5000)) {
       const rest = key.slice(base.length).split(':');
       if (rest.length !== 3) continue; // :r, :ra, :rs
@@ -156,7 +156,7 @@ export async function inspectBudgets(
               src.prefix,
               'budget',
               k.policy,
-              partition,
+              tag(partition),
               k.index,
               k.window,
               String(curId - limit.window_size),
@@ -228,7 +228,7 @@ export async function listPartitions(configs: PluginConfig[], limit = 1000): Pro
       const base = `${makeKey(src.prefix, 'budget', name)}:`;
       for (const key of await src.store.keys(base, 10_000)) {
         const part = key.slice(base.length).split(':')[0];
-        if (part !== undefined && out.size < limit) out.add(decodeURIComponent(part));
+        if (part !== undefined && out.size < limit) out.add(unescapePart(part));
       }
     }
   }

@@ -4,6 +4,10 @@
  */
 import type { BudgetWindow, ReserveResult, Store, StreamEntry } from './types';
 
+/** How long a settled reservation id / an appended entry id is remembered (as in the Redis store). */
+export const SETTLE_DEDUPE_MS = 300_000;
+export const STREAM_DEDUPE_MS = 300_000;
+
 interface Item {
   value: string;
   expiresAt: number; // ms; Infinity = no TTL
@@ -27,6 +31,10 @@ export class MemoryStore implements Store {
   /** window key → reservation id → reservation */
   private readonly reservations = new Map<string, Map<string, Reservation>>();
   private readonly streams = new Map<string, StreamEntry[]>();
+  /** window key → settled reservation id → until (ms): a retried settle books nothing */
+  private readonly settled = new Map<string, Map<string, number>>();
+  /** stream key + entry id → stream entry id: a retried append writes nothing */
+  private readonly appended = new Map<string, { id: string; until: number }>();
   private readonly now: () => number;
   private readonly maxKeys: number;
   private seq = 0;
@@ -72,6 +80,7 @@ export class MemoryStore implements Store {
       if (this.live(k)) n++;
       this.items.delete(k);
       this.reservations.delete(k);
+      this.settled.delete(k);
       if (this.streams.delete(k)) n++;
     }
     return n;
@@ -136,6 +145,13 @@ export class MemoryStore implements Store {
     ttlSec: number,
   ): Promise<ReserveResult> {
     const used = windows.map((w) => this.usedOf(w));
+    // A retried reservation (or one already settled) is answered as accepted, not added again.
+    const first = windows[0]?.key;
+    if (
+      first !== undefined &&
+      (this.reservations.get(first)?.has(id) || (this.settled.get(first)?.get(id) ?? 0) > this.now())
+    )
+      return { ok: true, used };
     for (let i = 0; i < windows.length; i++) {
       const w = windows[i]!;
       if (used[i]! + (amounts[i] ?? 0) > w.limit) return { ok: false, used, failedIndex: i };
@@ -150,7 +166,13 @@ export class MemoryStore implements Store {
   }
 
   async settle(windows: BudgetWindow[], actual: number[], id: string): Promise<number[]> {
+    const now = this.now();
     return windows.map((w, i) => {
+      let done = this.settled.get(w.key);
+      if ((done?.get(id) ?? 0) > now) return this.usedOf(w);
+      if (!done) this.settled.set(w.key, (done = new Map()));
+      for (const [rid, until] of done) if (until <= now) done.delete(rid);
+      done.set(id, now + SETTLE_DEDUPE_MS);
       this.reservations.get(w.key)?.delete(id);
       const amount = Math.max(0, Math.round(actual[i] ?? 0));
       const it = this.live(w.key);
@@ -164,12 +186,29 @@ export class MemoryStore implements Store {
     for (const w of windows) this.reservations.get(w.key)?.delete(id);
   }
 
-  async streamAdd(stream: string, fields: Record<string, string>, maxLen: number): Promise<string> {
+  async streamAdd(
+    stream: string,
+    fields: Record<string, string>,
+    maxLen: number,
+    entryId?: string,
+  ): Promise<string> {
+    const now = this.now();
+    const dk = entryId === undefined ? undefined : `${stream}\u0000${entryId}`;
+    if (dk !== undefined) {
+      const seen = this.appended.get(dk);
+      if (seen && seen.until > now) return seen.id;
+      if (this.appended.size >= this.maxKeys) {
+        for (const [k, v] of this.appended) if (v.until <= now) this.appended.delete(k);
+        const oldest = this.appended.keys().next().value;
+        if (this.appended.size >= this.maxKeys && oldest !== undefined) this.appended.delete(oldest);
+      }
+    }
     let s = this.streams.get(stream);
     if (!s) this.streams.set(stream, (s = []));
     const id = `${this.now()}-${this.seq++}`;
     s.push({ id, fields: { ...fields } });
     if (s.length > maxLen) s.splice(0, s.length - maxLen);
+    if (dk !== undefined) this.appended.set(dk, { id, until: now + STREAM_DEDUPE_MS });
     return id;
   }
 

@@ -56,14 +56,25 @@ export interface Store {
     reservationId: string,
     ttlSec: number,
   ): Promise<ReserveResult>;
-  /** Replace the reservation by the actual amounts (committed usage); works after expiry too. */
+  /**
+   * Replace the reservation by the actual amounts (committed usage); works after expiry too.
+   * Idempotent per reservation id: a settle retried (e.g. across a Redis failover) books nothing twice.
+   */
   settle(windows: BudgetWindow[], actual: number[], reservationId: string): Promise<number[]>;
   /** Drop a reservation without booking anything. */
   release(windows: BudgetWindow[], reservationId: string): Promise<void>;
   /** Current usage per window (committed + weighted previous + active reservations). */
   usage(windows: BudgetWindow[]): Promise<number[]>;
-  /** Append to a stream capped at about `maxLen` entries; returns the entry id. */
-  streamAdd(stream: string, fields: Record<string, string>, maxLen: number): Promise<string>;
+  /**
+   * Append to a stream capped at about `maxLen` entries; returns the entry id. With `entryId` (e.g. the
+   * request id) the append is idempotent: a retry returns the first entry's id and appends nothing.
+   */
+  streamAdd(
+    stream: string,
+    fields: Record<string, string>,
+    maxLen: number,
+    entryId?: string,
+  ): Promise<string>;
   /** Entries after `afterId` ('0' = from the start), oldest first. */
   streamRead(stream: string, afterId: string, count: number): Promise<StreamEntry[]>;
   /** Health check. */

@@ -5,7 +5,7 @@
  * tokens_count_strategy, max_fails, fail_timeout, connect_timeout, read_timeout, write_timeout}`).
  */
 import type { KongField, KongFieldDef } from '../../lib/schema/kong-schema';
-import { redisField, type RedisConfig } from '../../lib/schema/redis';
+import { redisField, redisProblems, type RedisConfig } from '../../lib/schema/redis';
 
 export const ALGORITHMS = [
   'round-robin',
@@ -653,7 +653,7 @@ export function checkConfig(c: ModelRouterConfig): string[] {
   }
   if (c.budget_downgrade && !(c.budget_downgrade.threshold >= 0 && c.budget_downgrade.threshold <= 1))
     problems.push('budget_downgrade.threshold must be between 0 and 1');
-  if (c.strategy === 'redis' && !c.redis?.host)
-    problems.push('redis.host is required when strategy is redis');
+  // host, or Sentinel, or Cluster: every problem carries a stable [REDIS_…] code
+  if (c.strategy === 'redis') problems.push(...redisProblems(c.redis, 'redis'));
   return problems;
 }

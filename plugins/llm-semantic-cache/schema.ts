@@ -7,7 +7,7 @@
  */
 import type { KongField } from '../../lib/schema/kong-schema';
 import { embeddingsField, type EmbeddingsConfig } from '../../lib/schema/embeddings';
-import { redisField, type RedisConfig } from '../../lib/schema/redis';
+import { redisField, redisProblems, type RedisConfig } from '../../lib/schema/redis';
 import { BUILTIN_DEFAULT_THRESHOLD } from '../../lib/embeddings';
 
 export const PARTITIONS = ['consumer', 'consumer_group', 'route', 'global'] as const;
@@ -44,6 +44,8 @@ export interface SemanticCacheConfig {
     quoted: boolean;
     order: boolean;
     length_ratio: number;
+    focus: boolean;
+    focus_budget: number;
   };
   control_header: string;
   shadow_mode: boolean;
@@ -253,6 +255,23 @@ export const Schema: KongField[] = [
             description: 'Maximum word-count ratio of the two prompts (0 disables).',
           },
         },
+        {
+          focus: {
+            type: 'boolean',
+            default: true,
+            description:
+              'Same question, not just same topic: the content words that only one prompt has are limited and questions must ask the same kind of thing (why/when/where/who/how many/yes-no).',
+          },
+        },
+        {
+          focus_budget: {
+            type: 'number',
+            default: 0.75,
+            between: [0, 10],
+            description:
+              'Content words that may differ per prompt: focus_budget x (content words - 3), rounded down. 0 = short and long prompts must name the same things; higher serves more rewordings and more related-but-different questions.',
+          },
+        },
       ],
     },
   },
@@ -334,8 +353,8 @@ export function checkConfig(c: SemanticCacheConfig): string[] {
     problems.push(`embeddings.model.name is required for provider ${p}`);
   if (p === 'transformers' && !c.embeddings.model.options.model_dir)
     problems.push('embeddings.model.options.model_dir is required for provider transformers');
-  if (c.vectordb.strategy === 'redis' && !c.vectordb.redis?.host)
-    problems.push('vectordb.redis.host is required when strategy is redis');
+  // host, or Sentinel, or Cluster: every problem carries a stable [REDIS_…] code
+  if (c.vectordb.strategy === 'redis') problems.push(...redisProblems(c.vectordb.redis, 'vectordb.redis'));
   if (!c.exact_caching && !c.semantic_caching)
     problems.push('enable exact_caching, semantic_caching or both');
   if (!/^[A-Za-z0-9-]+$/.test(c.control_header)) problems.push('control_header must be a header name');

@@ -434,10 +434,12 @@ export class TokenAccounting {
     const fields: Record<string, string> = {};
     for (const [key, v] of Object.entries(r)) fields[key] = String(v);
     try {
+      // Keyed by request id: a write retried across a Redis failover appends one row, not two.
       await this.store.streamAdd(
         ledgerStream(this.config.redis.key_prefix),
         fields,
         this.config.ledger.max_len,
+        r.request_id,
       );
     } catch (err) {
       this.degraded(err);

@@ -3,7 +3,7 @@
  * Pure: the handler gathers the request facts with as few PDK calls as the config needs.
  */
 import type { BudgetWindow } from '../../lib/store/types';
-import { makeKey } from '../../lib/store/keys';
+import { makeKey, tag } from '../../lib/store/keys';
 import type {
   CountStrategy,
   Identifier,
@@ -140,7 +140,9 @@ export function activeLimits(
         : rollingWindow(nowMs, l.window_size ?? 60, sliding);
       const size = Math.ceil((span.endMs - span.startMs) / 1000);
       const base = [c.redis.key_prefix, 'budget'] as const;
-      const key = makeKey(base[0], base[1], p.name, partition, index, span.name, span.id);
+      // The partition is the hash tag: on Redis Cluster every window of one payer partition (and its
+      // reservation keys) shares a slot, so one script checks them together (lib/store/redis.ts).
+      const key = makeKey(base[0], base[1], p.name, tag(partition), index, span.name, span.id);
       const window: BudgetWindow = {
         key,
         limit: limitUnits(l),
@@ -149,7 +151,7 @@ export function activeLimits(
         ...(sliding
           ? {
               prev: {
-                key: makeKey(base[0], base[1], p.name, partition, index, span.name, span.prevId),
+                key: makeKey(base[0], base[1], p.name, tag(partition), index, span.name, span.prevId),
                 weight: span.prevWeight,
               },
             }

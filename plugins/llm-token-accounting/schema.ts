@@ -4,7 +4,7 @@
  * `identifier`, `strategy`, `error_code`, `hide_client_headers`) where the concept matches.
  */
 import type { KongField } from '../../lib/schema/kong-schema';
-import { redisField, type RedisConfig } from '../../lib/schema/redis';
+import { redisField, redisProblems, type RedisConfig } from '../../lib/schema/redis';
 
 export const MATCH_TYPES = [
   'consumer',
@@ -401,7 +401,7 @@ export function checkConfig(c: TokenAccountingConfig): string[] {
   } catch {
     problems.push(`time_zone ${JSON.stringify(c.time_zone)} is not a valid IANA time zone`);
   }
-  if (c.strategy === 'redis' && !c.redis?.host)
-    problems.push('redis.host is required when strategy is redis');
+  // host, or Sentinel, or Cluster: every problem carries a stable [REDIS_…] code
+  if (c.strategy === 'redis') problems.push(...redisProblems(c.redis, 'redis'));
   return problems;
 }

@@ -95,9 +95,33 @@ export function storeContract(name: string, make: () => Promise<ContractTarget>)
       assert.deepEqual(await s.settle([a], [120], 'r1'), [320]);
       await s.release([a], 'r2');
       assert.deepEqual(await s.usage([a]), [120]);
-      // settling twice books twice (a second settle is a second request), releasing twice is harmless
+      // releasing twice is harmless
       await s.release([a], 'r2');
       assert.deepEqual(await s.usage([a]), [120]);
+    });
+
+    it('books a settle retried with the same reservation id once (failover retries)', async () => {
+      const a = win(k('w'), 1000);
+      const b = win(k('w'), 1000);
+      assert.equal((await s.reserve([a, b], [300, 300], 'once', 60)).ok, true);
+      assert.deepEqual(await s.settle([a, b], [120, 80], 'once'), [120, 80]);
+      assert.deepEqual(await s.settle([a, b], [120, 80], 'once'), [120, 80]);
+      // a late release or a retried reserve of the settled id changes nothing either
+      await s.release([a, b], 'once');
+      assert.equal((await s.reserve([a, b], [300, 300], 'once', 60)).ok, true);
+      assert.deepEqual(await s.usage([a, b]), [120, 80]);
+      // another id is another request
+      assert.deepEqual(await s.settle([a, b], [10, 10], 'other'), [130, 90]);
+    });
+
+    it('answers a retried reservation as accepted without holding twice', async () => {
+      const a = win(k('w'), 100);
+      assert.equal((await s.reserve([a], [60], 'dup', 60)).ok, true);
+      const again = await s.reserve([a], [60], 'dup', 60);
+      assert.equal(again.ok, true);
+      assert.deepEqual(await s.usage([a]), [60]);
+      await s.release([a], 'dup');
+      assert.deepEqual(await s.usage([a]), [0]);
     });
 
     it('frees a reservation that is never settled once it expires', async () => {
@@ -153,6 +177,19 @@ export function storeContract(name: string, make: () => Promise<ContractTarget>)
       const left = await s.streamRead(capped, '0', 1000);
       assert.ok(left.length >= 50 && left.length < 400, `kept ${left.length}`);
       assert.equal(left.at(-1)?.fields.i, '399');
+    });
+
+    it('appends a stream entry with an entry id once', async () => {
+      const st = k('ledger');
+      const first = await s.streamAdd(st, { row: 'a' }, 1000, 'req-1');
+      const again = await s.streamAdd(st, { row: 'a' }, 1000, 'req-1');
+      assert.equal(again, first);
+      await s.streamAdd(st, { row: 'b' }, 1000, 'req-2');
+      await s.streamAdd(st, { row: 'c' }, 1000);
+      assert.deepEqual(
+        (await s.streamRead(st, '0', 100)).map((e) => e.fields.row),
+        ['a', 'b', 'c'],
+      );
     });
 
     it('answers ping', async () => {
