@@ -1,14 +1,14 @@
 /**
- * Abuse: llm-token-accounting with `identifier: consumer` behind key-auth, through the test gateway with
- * the real plugin server (dist/plugins), the Lua tap, a private Redis and the mock LLM.
+ * Abuse: llm-token-accounting with `identifier: consumer` behind key-auth, on a real Kong 3.9.3
+ * (spec/support/real-kong.ts: DB-less, plugin server started by Kong from dist/plugins, the Lua
+ * llm-response-tap on Kong's Lua path), a private Redis and the mock LLM.
  *   - spoofed payer headers never change the payer (ledger `payer`) or the budget partition;
  *   - negative / non-integer / huge `max_tokens` → 400 BODY_SHAPE, nothing reserved, nothing proxied;
  *   - 100 parallel requests of one consumer never exceed the limit.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { startGateway, REPO_ROOT, type GatewayHandle } from '../support/kong';
+import { startKong, type KongHandle } from '../support/real-kong';
 import { startMockLlm, type MockLlm } from '../support/mock-llm';
 import { PrivateRedis, chat, keysUnder, ledgerRows, post } from './helpers';
 
@@ -16,7 +16,7 @@ const PREFIX = `resil-budget-${process.pid}`;
 const LIMIT = 1_500;
 
 describe('abuse: token budgets (payer spoofing, max_tokens, parallel burst)', () => {
-  let gw: GatewayHandle;
+  let gw: KongHandle;
   let mock: MockLlm;
   let rds: PrivateRedis;
 
@@ -24,10 +24,7 @@ describe('abuse: token budgets (payer spoofing, max_tokens, parallel burst)', ()
     rds = await PrivateRedis.start();
     mock = await startMockLlm();
     const redis = { host: '127.0.0.1', port: rds.port, key_prefix: PREFIX };
-    gw = await startGateway({
-      pluginServerConf: join(REPO_ROOT, 'kong/pluginserver.conf'),
-      pluginsDir: join(REPO_ROOT, 'dist/plugins'),
-      luaPlugins: ['llm-response-tap'],
+    gw = await startKong({
       config: {
         _format_version: '3.0',
         services: [
