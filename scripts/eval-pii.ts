@@ -39,6 +39,7 @@ const TARGET: Record<string, PiiCategory[]> = {
   PERSON: ['person'],
   STREET_ADDRESS: ['address'],
   US_DRIVER_LICENSE: ['driver_license'],
+  API_KEY: ['credential'],
 };
 const STRUCTURED = [
   'EMAIL_ADDRESS',
@@ -282,6 +283,12 @@ function main(): void {
       ours: { recall: agg(STRUCTURED, 'caught'), char_precision: prec(oursCat, structCats) },
       redact_pii: { recall: agg(STRUCTURED, 'refCaught'), char_precision: prec(refCat, refStructCats) },
     },
+    secrets: byType.has('API_KEY')
+      ? {
+          ours: { recall: agg(['API_KEY'], 'caught'), char_precision: prec(oursCat, ['credential']) },
+          redact_pii: { recall: agg(['API_KEY'], 'refCaught'), char_precision: prec(refCat, ['credential']) },
+        }
+      : null,
     overall: {
       ours: {
         recall_targeted: agg(Object.keys(TARGET), 'caught'),

@@ -5,6 +5,7 @@
  * several numbers ("030 1234567 / 0170 1234567") is split at its gaps, so every number is reported.
  */
 import parsePhoneNumberFromString, { type CountryCode } from 'libphonenumber-js/max';
+import metadata from 'libphonenumber-js/metadata.max.json';
 import type { Detection } from './types';
 import { LABELS } from './types';
 import { after, before } from './util';
@@ -64,6 +65,29 @@ const TRUNK_COUNTRIES: CountryCode[] = [
 /** Countries whose national numbers carry no trunk prefix (tried for grouped numbers without one). */
 const PLAIN_COUNTRIES: CountryCode[] = ['US', 'IN', 'ES', 'IT', 'PT', 'PL', 'CN', 'MX', 'GR', 'CZ'];
 
+/**
+ * A cheap pre-check per country from libphonenumber's own metadata (general national-number pattern and
+ * national prefix), so the full parse runs only for countries whose plan can hold the digits. If the
+ * metadata layout ever changes, the pre-check lets everything through and only speed is lost.
+ */
+function planFilter(c: CountryCode): (digits: string) => boolean {
+  const plan = (metadata.countries as Record<string, unknown[] | undefined>)[c];
+  const pattern = plan?.[2];
+  const prefix = plan?.[5];
+  if (typeof pattern !== 'string') return () => true;
+  let re: RegExp;
+  try {
+    re = new RegExp(`^(?:${pattern})$`);
+  } catch {
+    return () => true;
+  }
+  const np = typeof prefix === 'string' ? prefix : '';
+  return (d) => re.test(d) || (np !== '' && d.startsWith(np) && re.test(d.slice(np.length)));
+}
+const FILTERS = new Map<CountryCode, (d: string) => boolean>(
+  [...TRUNK_COUNTRIES, ...PLAIN_COUNTRIES].map((c) => [c, planFilter(c)]),
+);
+
 type Plan = 'none' | 'mobile' | 'other';
 const planCache = new Map<string, Plan>();
 
@@ -74,6 +98,7 @@ function nationalPlan(digits: string): Plan {
   const countries = digits.startsWith('0') ? TRUNK_COUNTRIES : PLAIN_COUNTRIES;
   let best: Plan = 'none';
   for (const c of countries) {
+    if (FILTERS.get(c)?.(digits) === false) continue;
     const p = parsePhoneNumberFromString(digits, c);
     if (!p || !p.isValid()) continue;
     const t = p.getType();
@@ -186,8 +211,26 @@ function classify(v: string, text: string, start: number): Verdict {
         return 'plan';
     }
   }
+  // a bare 10/11-digit value that fills a whole CSV / table field ("Ana,2015550123,ana@…")
+  if (
+    groups.length === 1 &&
+    (d.length === 10 || d.length === 11) &&
+    wholeField(text, start, start + v.length)
+  ) {
+    if (nationalPlan(d) !== 'none') return 'plan';
+  }
   if (d.length <= 12) return 'weak';
   return 'no';
+}
+
+function wholeField(text: string, s: number, e: number): boolean {
+  const l = s === 0 ? '\n' : text[s - 1];
+  const r = e >= text.length ? '\n' : text[e];
+  const delim = (c: string | undefined): boolean =>
+    c === ',' || c === ';' || c === '|' || c === '\t' || c === '\n';
+  const ls = l === ' ' ? text[s - 2] : l;
+  const rs = r === ' ' ? text[e + 1] : r;
+  return delim(ls) && delim(rs) && (ls !== '\n' || rs !== '\n');
 }
 
 function isSep(c: number): boolean {

@@ -35,11 +35,17 @@ const FIXED: RegExp[] = [
 
 const PEM_BEGIN = /-----BEGIN (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY(?: BLOCK)?-----/g;
 
+/** A secret-like name (api_key, SECRET_KEY, client-secret, DB_PASSWORD, AccountKey …), then its value. */
 const ASSIGN =
-  /\b([A-Za-z0-9_.-]{0,40}?(?:api[_-]?key|apikey|secret|token|passw(?:or)?d|passphrase|pwd|access[_-]?key|private[_-]?key|client[_-]?secret|auth[_-]?key|credentials?))["']?\s{0,3}(?:is|=|:|:=|=>|->)\s{0,3}["']?([^\s"',;]{6,512})/gi;
+  /\b([A-Za-z0-9_.-]{0,40}?(?:api[_-]?key|apikey|secret|token|passw(?:or)?d|passphrase|pwd|access[_-]?key|private[_-]?key|client[_-]?secret|auth[_-]?key|credentials?|signing[_-]?key|encryption[_-]?key|master[_-]?key|account[_-]?key|shared[_-]?access[_-]?key|session[_-]?key|license[_-]?key)[A-Za-z0-9_.-]{0,24}?)["']?\s{0,3}(?:is|=|:|:=|=>|->)\s{0,3}["']?([^\s"',;]{6,512})/gi;
+
+const AWS_SECRET = /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
 
 const COMMON_WORDS =
   /^(?:required|optional|missing|invalid|incorrect|expired|wrong|changed|reset|empty|null|undefined|none|true|false|hidden|redacted|example|placeholder|provided|needed|correct|secure|protected|strong|weak)$/i;
+/** References and placeholders, not values: ${VAR}, <your-key>, process.env.X, os.environ[...], ****. */
+const NOT_A_VALUE =
+  /^(?:[$<{%[(]|process\.env|os\.environ|os\.getenv|env\(|getenv|config\.|settings\.|self\.|this\.|\*{3,}|x{6,}|(?:your|my|the)[_-]|change[_-]?me|todo|dummy|sample)/i;
 
 export function detectSecrets(text: string, out: Detection[]): void {
   const push = (s: number, e: number, c: number): void => {
@@ -55,10 +61,19 @@ export function detectSecrets(text: string, out: Detection[]): void {
     const close = text.indexOf('-----', endIdx + 8);
     push(m.index, close < 0 ? endIdx + 8 : close + 5, 0.99);
   });
+  // AWS secret access keys have no prefix: 40 base64 characters near an access key id
+  if (/\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/.test(text)) {
+    eachMatch(AWS_SECRET, text, (m) => {
+      const v = m[0];
+      if (!/[a-z]/.test(v) || !/[A-Z]/.test(v) || !/\d/.test(v) || entropy(v) < 4) return;
+      const near = text.slice(Math.max(0, m.index - 400), m.index + 440);
+      if (/\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/.test(near)) push(m.index, m.index + v.length, 0.95);
+    });
+  }
   eachMatch(ASSIGN, text, (m) => {
     const key = (m[1] ?? '').toLowerCase();
     const val = m[2] ?? '';
-    if (COMMON_WORDS.test(val)) return;
+    if (COMMON_WORDS.test(val) || NOT_A_VALUE.test(val) || /^(.)\1+$/.test(val)) return;
     const isPassword = /pass|pwd/.test(key);
     const varied = /\d/.test(val) || /[^A-Za-z0-9]/.test(val) || (/[a-z]/.test(val) && /[A-Z]/.test(val));
     if (isPassword) {
