@@ -8,6 +8,7 @@ import type { Detection } from './types';
 import { LABELS } from './types';
 import { COMMON, STREET_PREFIX, STREET_SUFFIX, STREET_TYPE, fold } from './lexicon/index-sets';
 import { eachMatch } from './util';
+import { extendIntl, intlAddressCores } from './address-intl';
 
 interface Tok {
   text: string;
@@ -106,8 +107,9 @@ function nameWord(t: Tok | undefined): boolean {
 }
 
 export function detectAddress(text: string, out: Detection[]): void {
+  const isCommon = (w: string): boolean => COMMON.has(fold(w.replace(/\.$/, '')));
   const push = (s: number, e: number, c: number): void => {
-    const end = extend(text, e);
+    const end = extend(text, extendIntl(text, extend(text, e), isCommon));
     out.push({ category: 'address', start: s, end, label: LABELS.address, confidence: c });
   };
   const toks = tokenize(text);
@@ -252,6 +254,8 @@ export function detectAddress(text: string, out: Detection[]): void {
     }
   }
 
+  // international layouts (prefix types with particles, Turkish, Korean, Japanese, Indian, grid)
+  intlAddressCores(text, push);
   // E: PO boxes, military addresses, "City, ST 12345", "the corner of X and Y"
   eachMatch(/\b(?:P\.?\s?O\.?\s?Box|Post\s+Office\s+Box|Postfach|Apartado)\s#?\d{1,7}/gi, text, (m) =>
     push(m.index, m.index + m[0].length, 0.8),

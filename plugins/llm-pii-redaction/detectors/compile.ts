@@ -92,13 +92,21 @@ export function compileDetectors(cfg: DetectorConfig): Detector {
           start = end - OVERLAP;
         }
       }
-      return resolveOverlaps(cands, text.length);
+      return resolveOverlaps(cands, text);
     },
   };
 }
 
+/** The end of a span cut at `e`, without trailing separators. */
+function trimmedEnd(text: string, d: Detection, e: number): number {
+  let k = e;
+  while (k > d.start && /[\s,;:./|-]/.test(text[k - 1] ?? '')) k--;
+  return k;
+}
+
 /** Greedy selection: confidence desc, then length desc, then start asc; drops candidates that overlap a kept one. */
-export function resolveOverlaps(cands: Detection[], length: number): Detection[] {
+export function resolveOverlaps(cands: Detection[], text: string): Detection[] {
+  const length = text.length;
   cands.sort(
     (a, b) => b.confidence - a.confidence || b.end - b.start - (a.end - a.start) || a.start - b.start,
   );
@@ -112,7 +120,18 @@ export function resolveOverlaps(cands: Detection[], length: number): Detection[]
         break;
       }
     }
-    if (!free) continue;
+    if (!free) {
+      // an address or person span that ran over a stronger detection keeps its free head (its tail
+      // extension went too far), when that head is most of it
+      if (d.category !== 'address' && d.category !== 'person') continue;
+      let e = d.start;
+      while (e < d.end && !used[e]) e++;
+      const cut = trimmedEnd(text, d, e);
+      if (cut - d.start < 4 || (cut - d.start) * 2 < d.end - d.start) continue;
+      used.fill(1, d.start, cut);
+      kept.push({ ...d, end: cut });
+      continue;
+    }
     used.fill(1, d.start, d.end);
     kept.push(d);
   }
