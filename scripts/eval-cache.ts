@@ -6,6 +6,8 @@
  * Files are taken by path; the format is detected from the extension:
  *   *.tsv   id \t sentence1 \t sentence2 \t label(1 = paraphrase, 0 = not), no header (PAWS)
  *   *.json  [{origin, similar}] positives; negatives = origin_i with similar_j (j ≠ i, seeded random) (GPTCache)
+ *   *.tsv / *.csv with a header naming `question1`, `question2` and `is_duplicate` (Quora question pairs; other
+ *           columns such as id, qid1, qid2 are ignored; CSV fields may be double-quoted)
  * Default files: ../shared/eval/cache/{gptcache-paraphrases-dev.json,paws-wiki-dev.tsv}.
  * Embedders: builtin always; an OpenAI-compatible one when EVAL_OPENAI_URL is set
  * (EVAL_OPENAI_MODEL, default text-embedding-3-small; EVAL_OPENAI_KEY → Authorization: Bearer …).
@@ -24,7 +26,7 @@ interface Pair {
 interface Dataset {
   name: string;
   path: string;
-  kind: 'paws-tsv' | 'gptcache-json';
+  kind: 'paws-tsv' | 'gptcache-json' | 'pairs-header';
   pairs: Pair[];
 }
 
@@ -59,10 +61,65 @@ function rng(seed: number): () => number {
   };
 }
 
+/** One CSV/TSV record per call: RFC 4180 quoting ("" inside quotes), records may span lines inside quotes. */
+function parseDelimited(text: string, sep: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"' && field === '') quoted = true;
+    else if (c === sep) {
+      row.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
+  }
+  if (field !== '' || row.length > 0) rows.push([...row, field]);
+  return rows;
+}
+
+/** Files with a header row naming question1, question2, is_duplicate (Quora style), or null. */
+function loadHeaderPairs(text: string, sep: string): Pair[] | null {
+  const firstLine = text.slice(0, text.indexOf('\n') >>> 0).toLowerCase();
+  if (!firstLine.includes('question1') || !firstLine.includes('is_duplicate')) return null;
+  const rows = parseDelimited(text, sep);
+  const head = rows[0]!.map((h) => h.trim().toLowerCase());
+  const ia = head.indexOf('question1');
+  const ib = head.indexOf('question2');
+  const il = head.indexOf('is_duplicate');
+  if (ia < 0 || ib < 0 || il < 0) return null;
+  const pairs: Pair[] = [];
+  for (const r of rows.slice(1)) {
+    const a = r[ia];
+    const b = r[ib];
+    const l = r[il]?.trim();
+    if (!a || !b || (l !== '0' && l !== '1')) continue;
+    pairs.push({ a, b, label: l === '1' ? 1 : 0 });
+  }
+  return pairs;
+}
+
 function load(path: string, seed: number): Dataset {
   const text = readFileSync(path, 'utf8');
-  const name = basename(path).replace(/\.(tsv|json)$/, '');
-  if (path.endsWith('.tsv')) {
+  const name = basename(path).replace(/\.(tsv|csv|json)$/, '');
+  if (path.endsWith('.tsv') || path.endsWith('.csv')) {
+    const withHeader = loadHeaderPairs(text, path.endsWith('.csv') ? ',' : '\t');
+    if (withHeader) return { name, path, kind: 'pairs-header', pairs: withHeader };
+    if (path.endsWith('.csv'))
+      throw new Error(`${path}: a CSV needs a question1,question2,is_duplicate header`);
     const pairs: Pair[] = [];
     for (const line of text.split('\n')) {
       const c = line.replace(/\r$/, '').split('\t');

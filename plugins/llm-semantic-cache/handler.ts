@@ -26,7 +26,7 @@ import {
 import { createEmbedder, type Embedder, type EmbedderConfig } from '../../lib/embeddings';
 import { countChatPrompt, countText } from '../../lib/tokens';
 import * as metrics from '../../lib/metrics';
-import { verifyCandidate, type VerifyOptions } from './verify';
+import { FOCUS_BUDGET, verifyCandidate, type VerifyOptions } from './verify';
 import { checkConfig, thresholdOf, type SemanticCacheConfig } from './schema';
 import { buildKey, parseCacheControl, partitionOf, type CacheKey, type Identity } from './key';
 import {
@@ -165,6 +165,9 @@ export class SemanticCache {
       quoted: v.quoted,
       order: v.order,
       lengthRatio: v.length_ratio,
+      // A config written before these fields existed (or sent without them) gets the default check.
+      focus: v.focus !== false,
+      focusBudget: typeof v.focus_budget === 'number' ? v.focus_budget : FOCUS_BUDGET,
     };
     this.guardOpts = {
       plugin: NAME,

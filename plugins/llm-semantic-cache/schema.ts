@@ -266,10 +266,10 @@ export const Schema: KongField[] = [
         {
           focus_budget: {
             type: 'number',
-            default: 0.75,
+            default: 1,
             between: [0, 10],
             description:
-              'Content words that may differ per prompt: focus_budget x (content words - 3), rounded down. 0 = short and long prompts must name the same things; higher serves more rewordings and more related-but-different questions.',
+              'Content words that may differ per prompt: focus_budget x (content words - 4), rounded down. 0 = short and long prompts must name the same things; higher serves more rewordings and more related-but-different questions.',
           },
         },
       ],

@@ -9,10 +9,17 @@
  *   - order:    (optional) when both texts use nearly the same content words, they must be in the same order
  *               up to one rotation ("you can X by Y" = "by Y, you can X"); catches role swaps such as
  *               "A is a tributary of B" vs "B is a tributary of A", which no bag-of-words embedding sees.
+ *   - focus:    (optional) what is asked about must be the same: the content words (stemmed) that only one
+ *               text has may be at most `focusBudget` of the larger text's content words, rounded down, and
+ *               questions must ask the same kind of thing (why / when / where / who / how many / yes-no /
+ *               what-how). Catches "reset my password" vs "delete my account" on the same settings page and
+ *               "why do I get depressed" vs "… in the evening", which share a topic and embed close together.
  * Never logs or returns any text.
  */
+import stem from 'wink-porter2-stemmer';
+import { loadWordVectors, type WordVectors } from '../../lib/embeddings/wordvectors';
 
-export type VerifyFailure = 'numbers' | 'negation' | 'entities' | 'quoted' | 'length' | 'order';
+export type VerifyFailure = 'numbers' | 'negation' | 'entities' | 'quoted' | 'length' | 'order' | 'focus';
 
 export interface VerifyOptions {
   numbers: boolean;
@@ -25,6 +32,14 @@ export interface VerifyOptions {
   order?: boolean;
   /** Content-word overlap at and above which the order check applies (default 0.8). */
   orderOverlap?: number;
+  /** Same-question check (see module doc). Default true when omitted. */
+  focus?: boolean;
+  /**
+   * Content words that may differ per text: `focusBudget × (n − focusFreeWords)`, rounded down, n = the larger
+   * content-word count. Short requests must name the same things; long ones may reword a few.
+   */
+  focusBudget?: number;
+  focusFreeWords?: number;
 }
 
 export interface VerifyResult {
@@ -34,6 +49,9 @@ export interface VerifyResult {
 
 /** Content-word overlap (share of the larger set) at and above which the order check applies. */
 export const ORDER_OVERLAP = 0.8;
+/** Defaults of the focus check (see `focusBudget`): tuned on duplicate-question and paraphrase pairs. */
+export const FOCUS_BUDGET = 1;
+export const FOCUS_FREE_WORDS = 4;
 
 export const DEFAULT_VERIFY: Required<VerifyOptions> = {
   numbers: true,
@@ -43,6 +61,9 @@ export const DEFAULT_VERIFY: Required<VerifyOptions> = {
   lengthRatio: 2.5,
   order: true,
   orderOverlap: ORDER_OVERLAP,
+  focus: true,
+  focusBudget: FOCUS_BUDGET,
+  focusFreeWords: FOCUS_FREE_WORDS,
 };
 
 // ---------------------------------------------------------------------------------------------- tokens
@@ -736,6 +757,171 @@ function orderAgrees(aText: string, bText: string, overlap: number): boolean {
   return true;
 }
 
+// ----------------------------------------------------------------------------------------------- focus
+
+/** Words that frame a request rather than name what it is about ("how can I", "please tell me", "best way"). */
+const FRAME = new Set(
+  (
+    "what's whats who's where's how's there's it's i'm im let's please tell know show explain give " +
+    'get gets getting got one ones thing things way ways someone something anyone anything somebody ' +
+    'really actually ever even still also best good better kind sort type yes version ' +
+    'among within across along around behind beyond per via upon onto toward towards against near inside ' +
+    'outside despite throughout file function command library package module'
+  ).split(' '),
+);
+
+/**
+ * Generic predicates and nouns that rewordings swap freely ("provides" / "offers", "use" / "utilize"): one class
+ * each, so that a reworded request keeps its focus words. Only words that do not change what is asked; verbs
+ * that name an action on something (reset, delete, install, cancel…) are deliberately absent.
+ */
+const GENERIC_CLASSES: string[] = [
+  'use uses used using utilize utilizes utilized utilizing utilise utilises utilization employ employs employed employing usage',
+  'provide provides provided providing offer offers offered offering furnish furnishes furnished supply supplies give gives giving',
+  'allow allows allowed allowing enable enables enabled enabling let lets permit permits facilitate facilitates facilitated',
+  'create creates created creating generate generates generated generating make makes made making build builds built building construct constructs constructed produce produces produced',
+  'include includes included including contain contains contained containing comprise comprises incorporate incorporates incorporated',
+  'need needs needed require requires required requiring necessary',
+  'specify specifies specified define defines defined indicate indicates indicated state states',
+  'information info data details detail',
+  'find finds found locate locates located discover discovers',
+  'obtain obtains obtained retrieve retrieves retrieved acquire acquires acquired fetch fetches fetched',
+  'start starts started begin begins began initiate initiates launch launches launched',
+  'quick quickly fast faster rapid rapidly swift swiftly speedy',
+  'method methods approach approaches technique techniques means manner',
+  'purpose purposes goal goals objective objectives aim aims',
+  'example examples instance instances sample samples',
+  'various several multiple numerous different many',
+  'guide guides guidance instruction instructions directions tutorial',
+  'help helps helped assist assists assisted support supports supported',
+  'run runs running execute executes executed executing',
+  'able capable possible',
+  'exist exists existed available present',
+  'store stores stored save saves saved keep keeps kept',
+  'change changes changed modify modifies modified alter alters altered edit edits edited update updates updated',
+  'feature features capability capabilities functionality',
+  'simple simply easy easily straightforward',
+];
+const GENERIC = new Map<string, string>();
+for (const line of GENERIC_CLASSES) {
+  const ws = line.split(' ');
+  for (const w of ws) GENERIC.set(stem(w), `=${ws[0]!}`);
+}
+
+const isNumberWord = (w: string): boolean =>
+  /^v?\d/.test(w) || SMALL[w] !== undefined || SCALE[w] !== undefined || ORDINAL[w] !== undefined;
+
+/**
+ * Stemmed content words → one surface form (for word vectors). No stop, framing or negation words, no numbers
+ * (the numbers check owns them); generic predicates folded to one class.
+ */
+function focusWords(toks: Tok[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const t of toks) {
+    const low = t.low.replace(/'s$/, '');
+    // "memory-safe" = "memory safe"; identifiers with digits or other marks stay whole.
+    for (const w of /^\p{Ll}+(?:-\p{Ll}+)+$/u.test(low) ? low.split('-') : [low]) {
+      if (w.length === 0 || STOP.has(w) || FRAME.has(w) || NEGATORS.has(w) || w.endsWith("n't")) continue;
+      if (isNumberWord(w)) continue;
+      const s = /^\p{Ll}+$/u.test(w) ? stem(w) : w;
+      const key = GENERIC.get(s) ?? s;
+      if (!out.has(key)) out.set(key, w);
+    }
+  }
+  return out;
+}
+
+/** Word-vector cosine of two surface words (0 when either is unknown). */
+function wordCos(wv: WordVectors, a: string, b: string): number {
+  const ra = wv.rank(a);
+  const rb = wv.rank(b);
+  if (ra === undefined || rb === undefined) return 0;
+  const va = new Float64Array(wv.dims);
+  const vb = new Float64Array(wv.dims);
+  wv.addScaled(ra, 1, va);
+  wv.addScaled(rb, 1, vb);
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < wv.dims; i++) {
+    ab += va[i]! * vb[i]!;
+    aa += va[i]! * va[i]!;
+    bb += vb[i]! * vb[i]!;
+  }
+  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
+}
+
+/** Cosine at and above which a word only one text adds is taken as elaboration of a word both have. */
+const ELABORATION_COS = 0.7;
+
+let vectors: WordVectors | null | undefined;
+function focusVectors(): WordVectors | null {
+  if (vectors === undefined) {
+    try {
+      vectors = loadWordVectors();
+    } catch {
+      vectors = null; // no table: extra words are never forgiven (stricter, never looser)
+    }
+  }
+  return vectors;
+}
+
+type AskKind = 'why' | 'when' | 'where' | 'who' | 'quantity' | 'yesno' | 'open' | 'none';
+const AUX = new Set(
+  'is are was were am do does did can could will would should shall may might must has have had'.split(' '),
+);
+
+/** What kind of answer a question asks for, from its first word(s); 'none' for requests and statements. */
+function askKind(toks: Tok[], text: string): AskKind {
+  const first = toks[0]?.low ?? '';
+  const second = toks[1]?.low ?? '';
+  if (first === 'why') return 'why';
+  if (first === 'when') return 'when';
+  if (first === 'where') return 'where';
+  if (first === 'who' || first === 'whom' || first === 'whose') return 'who';
+  if (first === 'how' && (second === 'many' || second === 'much' || second === 'long' || second === 'old'))
+    return 'quantity';
+  if (first === 'what' || first === 'which' || first === 'how') return 'open';
+  if (AUX.has(first) && /\?\s*$/.test(text)) return 'yesno';
+  return 'none';
+}
+
+function askCompatible(a: AskKind, b: AskKind): boolean {
+  // A request ("tell me why…", "explain…") may be phrased as any question; only two real questions must agree.
+  return a === b || a === 'none' || b === 'none';
+}
+
+function focusAgrees(
+  a: Tok[],
+  b: Tok[],
+  aText: string,
+  bText: string,
+  budget: number,
+  free: number,
+): boolean {
+  if (!askCompatible(askKind(a, aText), askKind(b, bText))) return false;
+  const fa = focusWords(a);
+  const fb = focusWords(b);
+  const onlyA = [...fa.keys()].filter((w) => !fb.has(w));
+  const onlyB = [...fb.keys()].filter((w) => !fa.has(w));
+  const allowed = Math.floor(budget * Math.max(0, Math.max(fa.size, fb.size) - free));
+  if (onlyA.length <= allowed && onlyB.length <= allowed) return true;
+  // One text only adds words ("capital city" for "capital"): forgiven when each added word is close to a word
+  // of the other text. A substitution (words on both sides) never is: "cats" vs "dogs" embed close together.
+  if (onlyA.length > 0 && onlyB.length > 0) return false;
+  const [extra, longer, other] = onlyA.length > 0 ? [onlyA, fa, fb] : [onlyB, fb, fa];
+  const wv = focusVectors();
+  if (!wv) return false;
+  let unexplained = 0;
+  for (const k of extra) {
+    const w = longer.get(k)!;
+    let best = 0;
+    for (const o of other.values()) best = Math.max(best, wordCos(wv, w, o));
+    if (best < ELABORATION_COS) unexplained++;
+  }
+  return unexplained <= allowed;
+}
+
 // ------------------------------------------------------------------------------------------------ main
 
 /**
@@ -762,5 +948,17 @@ export function verifyCandidate(
   if (opts.entities && !entitiesAgree(a, b)) return { ok: false, failed: 'entities' };
   if ((opts.order ?? true) && !orderAgrees(query, candidate, opts.orderOverlap ?? ORDER_OVERLAP))
     return { ok: false, failed: 'order' };
+  if (
+    (opts.focus ?? true) &&
+    !focusAgrees(
+      a,
+      b,
+      query,
+      candidate,
+      opts.focusBudget ?? FOCUS_BUDGET,
+      opts.focusFreeWords ?? FOCUS_FREE_WORDS,
+    )
+  )
+    return { ok: false, failed: 'focus' };
   return { ok: true };
 }

@@ -93,6 +93,7 @@ test('length ratio bound', () => {
       lengthRatio: 0,
       entities: false,
       numbers: false,
+      focus: false,
     }).ok,
     true,
   );
@@ -133,4 +134,48 @@ test('paraphrases pass', () => {
   assert.deepEqual(v('What is the capital of France?', "What's the capital city of France?"), { ok: true });
   assert.deepEqual(v('How can I reset my password?', 'How do I reset my password?'), { ok: true });
   assert.deepEqual(v('same', 'same'), { ok: true });
+});
+
+test('same topic is not the same question: what is asked about must agree (focus)', () => {
+  // Shares the page, the framing and most words; asks for a different action on a different thing.
+  assert.deepEqual(
+    v(
+      'How do I reset my password on the account settings page?',
+      'How do I delete my account on the account settings page?',
+    ),
+    { ok: false, failed: 'focus' },
+  );
+  assert.deepEqual(v('Write a poem about cats', 'Write a poem about dogs'), { ok: false, failed: 'focus' });
+  // A narrower question is a different question.
+  assert.deepEqual(v('Why do I always get depressed?', 'Why do I always get depressed in the evening?'), {
+    ok: false,
+    failed: 'focus',
+  });
+  // An added word close to one both share is elaboration; one that is not is a new subject.
+  assert.equal(v('What is the capital of France?', 'What is the capital city of France?').ok, true);
+  assert.deepEqual(v('What are some good rap songs to dance to?', 'What are some of the best rap songs?'), {
+    ok: false,
+    failed: 'focus',
+  });
+  // Two questions must ask for the same kind of answer.
+  assert.deepEqual(v('Is Rust memory safe?', 'Why is Rust memory safe?'), { ok: false, failed: 'focus' });
+  assert.equal(v('Is Rust memory safe?', 'Is Rust memory-safe?').ok, true);
+  // Generic predicates reworded, inflections and framing words do not count.
+  assert.equal(v('Which library provides JSON parsing?', 'Which library offers JSON parsing?').ok, true);
+  assert.equal(v('How do I make friends?', 'How to make friends?').ok, true);
+  assert.equal(v('How does 3D printing work?', 'How do 3D printing works?').ok, true);
+  // Switched off: only the other checks decide.
+  assert.equal(
+    v('Write a poem about cats', 'Write a poem about dogs', { ...DEFAULT_VERIFY, focus: false }).ok,
+    true,
+  );
+});
+
+test('focus budget grows with the request: long rewordings may swap a few words, short ones none', () => {
+  const long =
+    'Accelerate is a tool that allows you to easily train and use PyTorch models with multi-GPU, TPU and mixed precision.';
+  const reworded =
+    'Accelerate facilitates the training and utilization of PyTorch models with multi-GPU, TPU and mixed precision in a straightforward manner.';
+  assert.equal(v(long, reworded).ok, true);
+  assert.deepEqual(v(long, reworded, { ...DEFAULT_VERIFY, focusBudget: 0 }), { ok: false, failed: 'focus' });
 });
