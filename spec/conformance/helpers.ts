@@ -1,8 +1,11 @@
-/** Shared helpers for the conformance specs (test gateway + fixture plugins + a tiny upstream). */
+/**
+ * Shared helpers for the conformance specs: a real Kong 3.9 (spec/support/real-kong.ts) serving the
+ * fixture JS plugins of spec/fixtures/plugins through the patched plugin server, plus a tiny upstream.
+ */
 import * as http from 'node:http';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { startGateway, REPO_ROOT, type GatewayHandle, type StartGatewayOptions } from '../support/kong';
+import { startKong, REPO_ROOT, type KongHandle, type KongOptions } from '../support/real-kong';
 
 export const FIXTURE_CONF = path.join(REPO_ROOT, 'spec', 'fixtures', 'pluginserver.conf');
 export const FIXTURE_PLUGINS = path.join(REPO_ROOT, 'spec', 'fixtures', 'plugins');
@@ -90,20 +93,70 @@ export async function startUpstream(): Promise<Upstream> {
   }) as Upstream;
 }
 
-export function fixtureGateway(
-  config: object,
-  extra: Partial<StartGatewayOptions> = {},
-): Promise<GatewayHandle> {
-  return startGateway({ pluginServerConf: FIXTURE_CONF, pluginsDir: FIXTURE_PLUGINS, config, ...extra });
+const RECONFIGURED = /declarative reconfigure (took|failed after|was canceled)/;
+
+/**
+ * POST /config and wait until Kong's worker(s) run the new configuration. Kong answers 201 once the
+ * document is stored; each worker rebuilds its router and plugins iterator afterwards, from a worker
+ * event, and logs "declarative reconfigure took N ms on worker #i" (info) when done. A request sent
+ * in between still runs the old configuration. Needs Kong's error log at info (startKong's default).
+ */
+export async function loadConfig(kong: KongHandle, cfg: string | object, workers = 1): Promise<void> {
+  const done = () => kong.pluginServerLog().filter((l) => RECONFIGURED.test(l)).length;
+  const before = done();
+  await kong.loadConfig(cfg);
+  const deadline = Date.now() + 30_000;
+  while (done() < before + workers) {
+    if (Date.now() > deadline) throw new Error('Kong did not apply the new configuration within 30 s');
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
-/** `REPORT {...}` lines written by the fixture plugins through kong.log.notice */
-export function reports(gw: GatewayHandle, plugin?: string): Array<Record<string, unknown>> {
+/**
+ * A real Kong whose plugin server serves the fixture plugins (spec/fixtures/pluginserver.conf), running
+ * `config` (loaded with `loadConfig`, so the first request already sees it).
+ */
+export async function fixtureKong(config: object, extra: Partial<KongOptions> = {}): Promise<KongHandle> {
+  const kong = await startKong({ pluginServerConf: FIXTURE_CONF, pluginsDir: FIXTURE_PLUGINS, ...extra });
+  try {
+    await loadConfig(kong, config, extra.workers);
+  } catch (e) {
+    await kong.stop();
+    throw e;
+  }
+  return kong;
+}
+
+/**
+ * The JSON object at the start of `s` (Kong appends `, context: ngx.timer, client: …` to a log line).
+ */
+function leadingJson(s: string): string | undefined {
+  let depth = 0;
+  let inStr = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (inStr) {
+      if (c === '\\') i++;
+      else if (c === '"') inStr = false;
+    } else if (c === '"') inStr = true;
+    else if (c === '{') depth++;
+    else if (c === '}' && --depth === 0) return s.slice(0, i + 1);
+  }
+  return undefined;
+}
+
+/**
+ * `REPORT {...}` lines the fixture plugins write through kong.log.notice: Kong writes them to its
+ * error log (`[kong] mp_rpc.lua:… [js-echo] REPORT {…}, context: ngx.timer, client: …`).
+ */
+export function reports(kong: KongHandle, plugin?: string): Array<Record<string, unknown>> {
   const out: Array<Record<string, unknown>> = [];
-  for (const l of gw.pluginServerLog()) {
-    const i = l.indexOf('REPORT ');
+  for (const l of kong.pluginServerLog()) {
+    const i = l.indexOf('] REPORT {');
     if (i < 0) continue;
-    const r = JSON.parse(l.slice(i + 7)) as Record<string, unknown>;
+    const json = leadingJson(l.slice(i + 9));
+    if (!json) throw new Error(`REPORT line cut short (nginx limits a log line): ${l.slice(0, 200)}…`);
+    const r = JSON.parse(json) as Record<string, unknown>;
     if (!plugin || r['plugin'] === plugin) out.push(r);
   }
   return out;
