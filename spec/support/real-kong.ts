@@ -225,10 +225,10 @@ function statusClient(socketPath: string) {
   };
 }
 
-async function timersBusy(adminUrl: string): Promise<{ running: number; pending: number }> {
-  const r = await fetch(`${adminUrl}/timers`);
-  const j = (await r.json()) as { stats: { sys: { running: number; pending: number } } };
-  return j.stats.sys;
+async function logCounts(adminUrl: string): Promise<{ created: number; finished: number }> {
+  const r = await fetch(`${adminUrl}/llm-test-probe/logs`);
+  if (!r.ok) throw new Error(`GET /llm-test-probe/logs: ${r.status}`);
+  return (await r.json()) as { created: number; finished: number };
 }
 
 /** Start a real Kong (or attach to the one named by KONG_PROXY_URL/KONG_ADMIN_URL). */
@@ -280,10 +280,18 @@ export async function startKong(opts: KongOptions = {}): Promise<KongHandle> {
 
   // Lua plugins of kong/plugins on the Lua path (a folder holding kong/plugins/<name>/handler.lua).
   const luaRoot = path.join(prefix, 'lua');
-  const luaPlugins = fs.readdirSync(path.join(REPO_ROOT, 'kong', 'plugins'));
+  // (+ the test-only probe that counts JS log phases, see waitForLogs)
+  const luaDirs = [
+    path.join(REPO_ROOT, 'kong', 'plugins'),
+    path.join(REPO_ROOT, 'spec', 'fixtures', 'kong-plugins'),
+  ];
   fs.mkdirSync(path.join(luaRoot, 'kong', 'plugins'), { recursive: true });
-  for (const p of luaPlugins)
-    fs.symlinkSync(path.join(REPO_ROOT, 'kong', 'plugins', p), path.join(luaRoot, 'kong', 'plugins', p));
+  const luaPlugins: string[] = [];
+  for (const dir of luaDirs)
+    for (const p of fs.readdirSync(dir)) {
+      fs.symlinkSync(path.join(dir, p), path.join(luaRoot, 'kong', 'plugins', p));
+      luaPlugins.push(p);
+    }
   // kong-pdk serves every folder and .js/.ts file of the plugins directory as a plugin of that name
   const jsPlugins = fs
     .readdirSync(pluginsDir, { withFileTypes: true })
@@ -353,6 +361,8 @@ export async function startKong(opts: KongOptions = {}): Promise<KongHandle> {
     prefix,
     socketPath,
     errorLog,
+    // the "declarative reconfigure took" line is logged at info
+    workers: ['info', 'debug'].includes(opts.logLevel ?? 'info') ? (opts.workers ?? 1) : undefined,
     status,
     stop: stopKong,
   });
@@ -378,6 +388,8 @@ function makeHandle(h: {
   prefix: string | undefined;
   socketPath: string | undefined;
   errorLog: string | undefined;
+  /** nginx workers of a Kong started here (loadConfig waits for each to apply a config) */
+  workers?: number;
   status: ((opts?: { Gc?: boolean }) => Promise<PluginServerStatus>) | undefined;
   stop: () => Promise<void>;
 }): KongHandle {
@@ -388,7 +400,6 @@ function makeHandle(h: {
       );
     return v;
   };
-  let baseline: { running: number } | undefined;
   const handle: KongHandle = {
     proxyUrl: h.proxyUrl,
     adminUrl: h.adminUrl,
@@ -396,7 +407,26 @@ function makeHandle(h: {
     version: h.version,
     prefix: h.prefix,
     socketPath: h.socketPath,
-    loadConfig: (cfg) => postConfig(h.adminUrl, cfg),
+    loadConfig: async (cfg) => {
+      // POST /config answers 201 once the config is stored and the reconfigure event is posted; each
+      // worker swaps in its new router and plugins iterator later, in its event handler, so a request
+      // sent at once can still get 404 "no Route matched" (seen on 3.9.3). Wait until every worker
+      // logged "declarative reconfigure took … ms" (info) for this POST.
+      const log = h.errorLog;
+      const count = (re: RegExp) =>
+        log && fs.existsSync(log) ? (fs.readFileSync(log, 'utf8').match(re) ?? []).length : 0;
+      const DONE = /declarative reconfigure (took|failed)/g;
+      const FAILED = /declarative reconfigure failed/g;
+      const [done0, failed0] = [count(DONE), count(FAILED)];
+      await postConfig(h.adminUrl, cfg);
+      if (!log || !h.workers) return; // external Kong, or a log level that hides the info line
+      const deadline = Date.now() + 30_000;
+      while (count(DONE) < done0 + h.workers) {
+        if (Date.now() > deadline) throw new Error('Kong workers did not apply the new config within 30 s');
+        await sleep(10);
+      }
+      if (count(FAILED) > failed0) throw new Error(`Kong could not apply the config (see ${log})`);
+    },
     pluginServerStatus: (o) => need(h.status, 'the plugin server socket')(o),
     pluginServerLog: () => {
       const f = need(h.errorLog, "Kong's error log");
@@ -423,19 +453,17 @@ function makeHandle(h: {
       throw new Error(`plugin server did not answer within ${timeoutMs} ms: ${String(last)}`);
     },
     waitForLogs: async () => {
-      // The JS log phase runs in a Kong timer created in the request's log phase, which nginx runs
-      // before it reads the next request on this worker: once no timer beyond the idle baseline runs,
-      // every log phase started so far has finished (its bridge loop ends with the phase's "ret").
-      baseline ??= { running: Math.min((await timersBusy(h.adminUrl)).running, 2) };
+      // Kong runs each JS plugin's log phase in a native timer created in the request's log phase,
+      // which nginx runs before the worker reads its next request. The test-only probe plugin
+      // (spec/fixtures/kong-plugins/llm-test-probe) counts those phases created and finished.
       const deadline = Date.now() + 30_000;
-      let quiet = 0;
-      while (Date.now() < deadline) {
-        const t = await timersBusy(h.adminUrl);
-        quiet = t.pending === 0 && t.running <= baseline.running ? quiet + 1 : 0;
-        if (quiet >= 2) return;
-        await sleep(10);
+      let c = await logCounts(h.adminUrl);
+      while (c.finished < c.created) {
+        if (Date.now() > deadline)
+          throw new Error(`log phases did not finish within 30 s (${JSON.stringify(c)})`);
+        await sleep(5);
+        c = await logCounts(h.adminUrl);
       }
-      throw new Error('log phases did not finish within 30 s');
     },
     stop: h.stop,
   };

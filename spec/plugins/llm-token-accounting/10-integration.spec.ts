@@ -1,5 +1,5 @@
 /**
- * llm-token-accounting end to end: test gateway (Kong 3.9 emulator) + the real plugin server serving
+ * llm-token-accounting end to end: a real Kong (spec/support/real-kong.ts) + the real plugin server serving
  * dist/plugins + the Lua llm-response-tap + real Redis + the mock LLM, driven by the official OpenAI SDK.
  */
 import { describe, it, before, after, beforeEach } from 'node:test';
@@ -7,9 +7,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import type Redis from 'ioredis';
-import { startGateway, type GatewayHandle } from '../../support/kong';
+import { startKong, type KongHandle } from '../../support/real-kong';
 import { startMockLlm, type MockLlm } from '../../support/mock-llm';
-import { createLuaRunner, type LuaPluginRunner } from '../../support/lua-host';
 import { connectTestRedis, flushPrefix, redisTestConfig } from '../../helpers/redis';
 import { lookupModel, costOf } from '../../../lib/pricing';
 import { runUsageReport } from '../../../scripts/usage-report';
@@ -17,10 +16,9 @@ import { runUsageReport } from '../../../scripts/usage-report';
 const root = join(__dirname, '..', '..', '..');
 
 describe('llm-token-accounting: (integration)', () => {
-  let gw: GatewayHandle;
+  let gw: KongHandle;
   let mock: MockLlm;
   let redis: Redis;
-  let lua: LuaPluginRunner;
   const redisCfg = redisTestConfig('acct');
   const prefix = redisCfg.key_prefix;
 
@@ -80,16 +78,12 @@ describe('llm-token-accounting: (integration)', () => {
   before(async () => {
     redis = await connectTestRedis(redisCfg);
     mock = await startMockLlm();
-    gw = await startGateway({
-      pluginServerConf: join(root, 'kong/pluginserver.conf'),
-      luaPlugins: ['llm-response-tap'],
-      luaRunner: (lua = await createLuaRunner()),
+    gw = await startKong({
       config: config([]),
     });
   });
   after(async () => {
     await gw?.stop();
-    await lua?.close();
     await mock?.stop();
     await flushPrefix(redis, prefix);
     redis?.disconnect();
@@ -179,6 +173,13 @@ describe('llm-token-accounting: (integration)', () => {
     assert.equal(h.get('x-ai-ratelimit-limit-3600-daily'), String(limit));
     assert.equal(Number(h.get('x-ai-ratelimit-remaining-3600-daily')), limit - spent);
     assert.equal((rejected.error as { code?: string }).code, 'BUDGET_EXCEEDED');
+    // the state behind it is in Redis: the window counters and one ledger row per served request
+    const keys = await redis.keys(`${prefix}:*`);
+    assert.ok(
+      keys.some((k) => !k.endsWith(':ledger')),
+      `window keys in Redis: ${keys.join(', ')}`,
+    );
+    assert.ok((await ledger()).length > 0, 'ledger rows');
     // another payer has its own budget
     await client('bob-key').chat.completions.create({
       model: 'gpt-4o-mini',
@@ -212,14 +213,10 @@ describe('llm-token-accounting: (integration)', () => {
     const policies = [{ name: 'small', limits: [{ limit: 100, window_size: 3600 }] }];
     const cfg = config(policies, { reservation_ttl: 8 }); // long enough for a loaded CI machine to check it still holds
     // A second "Kong node" sharing the same Redis.
-    const node2 = await startGateway({
-      pluginServerConf: join(root, 'kong/pluginserver.conf'),
-      luaPlugins: ['llm-response-tap'],
+    const node2 = await startKong({
       config: cfg,
     });
-    const node1 = await startGateway({
-      pluginServerConf: join(root, 'kong/pluginserver.conf'),
-      luaPlugins: ['llm-response-tap'],
+    const node1 = await startKong({
       config: cfg,
     });
     try {
