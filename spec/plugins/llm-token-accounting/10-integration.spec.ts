@@ -4,7 +4,6 @@
  */
 import { describe, it, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import OpenAI from 'openai';
 import type Redis from 'ioredis';
 import { startKong, type KongHandle } from '../../support/real-kong';
@@ -13,7 +12,6 @@ import { connectTestRedis, flushPrefix, redisTestConfig } from '../../helpers/re
 import { lookupModel, costOf } from '../../../lib/pricing';
 import { runUsageReport } from '../../../scripts/usage-report';
 
-const root = join(__dirname, '..', '..', '..');
 
 describe('llm-token-accounting: (integration)', () => {
   let gw: KongHandle;
