@@ -1,19 +1,16 @@
 /**
- * llm-pii-redaction end to end: test gateway (Kong 3.9 emulator) + the real plugin server serving
+ * llm-pii-redaction end to end: a real Kong (spec/support/real-kong.ts) + the real plugin server serving
  * dist/plugins + the Lua llm-response-tap (restore) + the mock LLM (records what it received), driven by
  * the official OpenAI SDK. Run `npm run build` first.
  */
 import { describe, it, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import OpenAI from 'openai';
-import { startGateway, type GatewayHandle, type LuaPluginRunner } from '../../support/kong';
+import { startKong, type KongHandle } from '../../support/real-kong';
 import { startMockLlm, type MockLlm } from '../../support/mock-llm';
-import { createLuaRunner } from '../../support/lua-host';
 import { countChatPrompt } from '../../../lib/tokens';
 import type { ChatRequest } from '../../../lib/openai';
 
-const root = join(__dirname, '..', '..', '..');
 
 const EMAIL = 'jane.doe@example.com';
 const EMAIL2 = 'bob.stone@example.org';
@@ -24,9 +21,8 @@ const IBAN = 'GB82 WEST 1234 5698 7654 32';
 const SEEDED = [EMAIL, EMAIL2, PHONE, CARD, SSN, IBAN];
 
 describe('llm-pii-redaction: (integration)', () => {
-  let gw: GatewayHandle;
+  let gw: KongHandle;
   let mock: MockLlm;
-  let lua: LuaPluginRunner;
   const LIMIT = 1_000_000;
 
   const route = (name: string, pii: Record<string, unknown>, more: unknown[] = []) => ({
@@ -80,17 +76,13 @@ describe('llm-pii-redaction: (integration)', () => {
 
   before(async () => {
     mock = await startMockLlm();
-    gw = await startGateway({
-      pluginServerConf: join(root, 'kong/pluginserver.conf'),
-      luaPlugins: ['llm-response-tap'],
-      luaRunner: (lua = await createLuaRunner()),
+    gw = await startKong({
       config: config(),
     });
   });
   after(async () => {
     await gw?.stop();
     await mock?.stop();
-    await lua?.close(); // a runner passed in is owned by the caller
   });
   beforeEach(async () => {
     await gw.waitForLogs();
