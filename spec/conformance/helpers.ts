@@ -2,6 +2,7 @@
  * Shared helpers for the conformance specs: a real Kong 3.9 (spec/support/real-kong.ts) serving the
  * fixture JS plugins of spec/fixtures/plugins through the patched plugin server, plus a tiny upstream.
  */
+import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -16,16 +17,20 @@ export interface Upstream {
   requests: Array<{ method: string; url: string; headers: http.IncomingHttpHeaders; body: string }>;
   /** send times (ms since epoch) of the SSE events of the last /sse request */
   sseSent: number[];
+  /** lets the pending /sse-step request send its next event */
+  step(): void;
   stop(): Promise<void>;
 }
 
 /**
- * `/sse?n=5&gap=100` streams n SSE events `gap` ms apart; `/gzip` returns a gzip body;
- * `/slow?ms=` delays the answer; anything else echoes the request as JSON.
+ * `/sse?n=5&gap=100` streams n SSE events `gap` ms apart; `/sse-step?n=5` sends its first event at
+ * once and each further one (then `[DONE]`) only when the test calls `step()`; `/gzip` returns a gzip
+ * body; `/slow?ms=` delays the answer; anything else echoes the request as JSON.
  */
 export async function startUpstream(): Promise<Upstream> {
   const requests: Upstream['requests'] = [];
-  const up: Partial<Upstream> = { requests, sseSent: [] };
+  let onStep: (() => void) | undefined;
+  const up: Partial<Upstream> = { requests, sseSent: [], step: () => onStep?.() };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -55,6 +60,23 @@ export async function startUpstream(): Promise<Upstream> {
           }
         };
         tick();
+        return;
+      }
+      if (u.pathname.endsWith('/sse-step')) {
+        const n = Number(u.searchParams.get('n') ?? 5);
+        res.socket?.setNoDelay(true);
+        res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+        let i = 0;
+        const send = (): void => {
+          if (res.destroyed) return;
+          if (i < n) res.write(`data: {"i":${i++}}\n\n`);
+          else {
+            onStep = undefined;
+            res.end('data: [DONE]\n\n');
+          }
+        };
+        onStep = send;
+        send();
         return;
       }
       if (u.pathname.endsWith('/gzip')) {
@@ -203,4 +225,45 @@ export async function timedChunks(
   if (res.body)
     for await (const c of res.body) chunks.push({ t: Date.now(), text: dec.decode(c as Uint8Array) });
   return { status: res.status, headers: res.headers, chunks, t0 };
+}
+
+/**
+ * Reads an `/sse-step` stream in lockstep: after each event arrives the upstream is allowed to send
+ * the next one. A gateway that buffers the response never delivers the first event while the
+ * upstream waits, so the read hits the deadline: streaming is proven by causality, not by timing.
+ */
+export async function lockstep(
+  up: Upstream,
+  url: string,
+  init?: RequestInit,
+  deadlineMs = 15_000,
+): Promise<{ status: number; headers: Headers; events: string[] }> {
+  const res = await fetch(url, init);
+  const events: string[] = [];
+  const reader = res.body?.getReader();
+  assert.ok(reader, 'a response body');
+  const dec = new TextDecoder();
+  let pending = '';
+  for (;;) {
+    let timer: NodeJS.Timeout | undefined;
+    const next = await Promise.race([
+      reader.read(),
+      new Promise<'deadline'>((r) => (timer = setTimeout(() => r('deadline'), deadlineMs))),
+    ]).finally(() => clearTimeout(timer));
+    if (next === 'deadline') {
+      await reader.cancel();
+      assert.fail(`event ${events.length} did not reach the client while the upstream waited for it`);
+    }
+    if (next.done) break;
+    pending += dec.decode(next.value, { stream: true });
+    let i: number;
+    let got = 0;
+    while ((i = pending.indexOf('\n\n')) >= 0) {
+      events.push(pending.slice(0, i));
+      pending = pending.slice(i + 2);
+      got++;
+    }
+    for (let k = 0; k < got; k++) up.step();
+  }
+  return { status: res.status, headers: res.headers, events };
 }
