@@ -268,13 +268,14 @@ describe('llm-prompt-guard access: Kong ai-prompt-guard patterns', () => {
 
   it('an unsafe pattern is a configuration error: fail closed', async () => {
     const k = await make({ deny_patterns: ['(a+)+$'] }).run(chat(user('hello')));
-    assert.equal(k.exited?.status, 503);
+    // An invalid configuration is the operator's error, not an outage: 500 CONFIG_INVALID (lib/kong/guard.ts).
+    assert.equal(k.exited?.status, 500);
     assert.equal((k.exited?.body as { error: { code: string } }).error.code, 'CONFIG_INVALID');
   });
 
   it('an unreadable classifier model_path fails closed; with the classifier family off it is not read', async () => {
     const k = await make({ injection: { model_path: '/nonexistent/model.bin' } }).run(chat(user('hello')));
-    assert.equal(k.exited?.status, 503);
+    assert.equal(k.exited?.status, 500);
     assert.equal((k.exited?.body as { error: { code: string } }).error.code, 'CONFIG_INVALID');
     const off = await make({
       injection: { model_path: '/nonexistent/model.bin', families: { classifier: false } },
