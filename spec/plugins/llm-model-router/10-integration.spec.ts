@@ -1,26 +1,20 @@
 /**
- * End to end: the test gateway with the REAL plugin server serving dist/plugins (run `npm run build`
+ * End to end: a real Kong with the REAL plugin server serving dist/plugins (run `npm run build`
  * first), real Redis, three mock LLMs, the Lua llm-response-tap (TTFT) and the official openai SDK.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import OpenAI from 'openai';
 import type Redis from 'ioredis';
-import { startGateway, REPO_ROOT, type GatewayHandle } from '../../support/kong';
+import { startKong, type KongHandle } from '../../support/real-kong';
 import { startMockLlm, type MockLlm } from '../../support/mock-llm';
-import { createLuaRunner } from '../../support/lua-host';
-import type { LuaPluginRunner } from '../../support/kong';
 import { connectTestRedis, flushPrefix, redisTestConfig } from '../../helpers/redis';
 
-const CONF = path.join(REPO_ROOT, 'kong', 'pluginserver.conf');
-const PLUGINS = path.join(REPO_ROOT, 'dist', 'plugins');
 const redisCfg = redisTestConfig('router-it');
 
 let A: MockLlm, B: MockLlm, C: MockLlm;
-let gw: GatewayHandle;
-let gw2: GatewayHandle | undefined;
-let lua: LuaPluginRunner;
+let gw: KongHandle;
+let gw2: KongHandle | undefined;
 let redis: Redis;
 
 function target(name: string, mock: MockLlm, model: string, extra: Record<string, unknown> = {}) {
@@ -85,13 +79,9 @@ function gatewayConfig() {
 
 const ENV = { ROUTER_KEY_A: 'key-a', ROUTER_KEY_B: 'key-b', ROUTER_KEY_C: 'key-c' };
 
-async function gateway(): Promise<GatewayHandle> {
-  return startGateway({
-    pluginServerConf: CONF,
-    pluginsDir: PLUGINS,
+async function gateway(): Promise<KongHandle> {
+  return startKong({
     config: gatewayConfig(),
-    luaPlugins: ['llm-response-tap'],
-    luaRunner: lua,
     env: ENV,
   });
 }
@@ -133,14 +123,12 @@ describe('llm-model-router end to end', () => {
       startMockLlm({ name: 'B' }),
       startMockLlm({ name: 'C' }),
     ]);
-    lua = await createLuaRunner();
     gw = await gateway();
   });
 
   after(async () => {
     await gw?.stop();
     await gw2?.stop();
-    await lua?.close();
     await Promise.all([A?.stop(), B?.stop(), C?.stop()]);
     if (redis) {
       await flushPrefix(redis, redisCfg.key_prefix);

@@ -1,23 +1,21 @@
 /**
- * llm-semantic-cache end to end: test gateway (Kong 3.9 emulator) + the real plugin server serving
+ * llm-semantic-cache end to end: a real Kong (spec/support/real-kong.ts) + the real plugin server serving
  * dist/plugins (`npm run build` first) + the Lua llm-response-tap + real Redis + the mock LLM, driven by
  * the official OpenAI SDK.
  */
 import { describe, it, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import OpenAI from 'openai';
 import type Redis from 'ioredis';
-import { startGateway, type GatewayHandle } from '../../support/kong';
+import { startKong, type KongHandle } from '../../support/real-kong';
 import { startMockLlm, type MockLlm } from '../../support/mock-llm';
 import { connectTestRedis, flushPrefix, redisTestConfig } from '../../helpers/redis';
 
-const root = join(__dirname, '..', '..', '..');
 const Q = 'What is the capital of France?';
 const PARAPHRASE = "What's the capital city of France?";
 
 describe('llm-semantic-cache (integration)', () => {
-  let gw: GatewayHandle;
+  let gw: KongHandle;
   let mock: MockLlm;
   let redis: Redis;
   const redisCfg = redisTestConfig('cache');
@@ -67,7 +65,7 @@ describe('llm-semantic-cache (integration)', () => {
     };
   }
 
-  const client = (key = 'alice-key', g: GatewayHandle = gw) =>
+  const client = (key = 'alice-key', g: KongHandle = gw) =>
     new OpenAI({
       apiKey: 'unused',
       baseURL: `${g.proxyUrl}/ai/v1`,
@@ -79,7 +77,7 @@ describe('llm-semantic-cache (integration)', () => {
     content: string,
     key = 'alice-key',
     headers: Record<string, string> = {},
-    g: GatewayHandle = gw,
+    g: KongHandle = gw,
   ) {
     const { data, response } = await client(key, g)
       .chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] }, { headers })
@@ -98,9 +96,7 @@ describe('llm-semantic-cache (integration)', () => {
   before(async () => {
     redis = await connectTestRedis(redisCfg);
     mock = await startMockLlm();
-    gw = await startGateway({
-      pluginServerConf: join(root, 'kong/pluginserver.conf'),
-      luaPlugins: ['llm-response-tap'],
+    gw = await startKong({
       config: config(),
     });
   });
@@ -249,9 +245,7 @@ describe('llm-semantic-cache (integration)', () => {
 
   it('two gateways (two plugin-server processes) sharing one Redis see each other’s fills', async () => {
     await gw.loadConfig(config());
-    const gw2 = await startGateway({
-      pluginServerConf: join(root, 'kong/pluginserver.conf'),
-      luaPlugins: ['llm-response-tap'],
+    const gw2 = await startKong({
       config: config(),
     });
     try {
