@@ -20,12 +20,12 @@ function cap1(words: string[]): string {
     .join('|');
 }
 
-const PREFIX_TYPES = cap1(
+const PREFIX_WORDS =
   `rue avenue boulevard impasse allée allee place quai chemin cours route square passage voie via viale corso
 piazza piazzale largo vicolo strada calle avenida avda. av. paseo plaza carrer camino carretera ronda rambla
 travesía travessa rua praça praca estrada alameda rodovia ul. ulica al. aleja pl. plac os. osiedle jalan jl.
-carrera cra. cl. diagonal transversal bulevar ulitsa prospekt straße strasse`.split(/\s+/),
-);
+carrera cra. cl. diagonal transversal bulevar ulitsa prospekt straße strasse`.split(/\s+/);
+const PREFIX_TYPES = cap1(PREFIX_WORDS);
 const PART =
   "(?:d[eiaou]|de[ls]|della|delle|dello|dei|degli|dos|das|du|des|la|le|les|l[’']|d[’']|van|der|den|von|y|e)";
 const NW = "[\\p{Lu}][\\p{L}\\p{M}'’.-]{0,30}";
@@ -115,17 +115,91 @@ export function extendIntl(text: string, end: number, isCommon: (w: string) => b
   return e;
 }
 
-/** Core spans of the layouts above; the caller extends and reports them. */
-export function intlAddressCores(text: string, push: (s: number, e: number, c: number) => void): void {
-  for (const re of LAYOUTS) {
-    re.lastIndex = 0;
-    let m: RegExpExecArray | null;
-    while ((m = re.exec(text)) !== null) {
-      if (m[0].length === 0) {
-        re.lastIndex++;
-        continue;
+const PREFIX_SET: ReadonlySet<string> = new Set(
+  PREFIX_WORDS.map((w) => w.replace(/\.$/, '').normalize('NFD').replace(/\p{M}/gu, '').toLowerCase()),
+);
+const GRID_SET: ReadonlySet<string> = new Set([
+  'calle',
+  'carrera',
+  'cra',
+  'cl',
+  'diagonal',
+  'transversal',
+  'avenida',
+  'av',
+]);
+const sticky = (re: RegExp): RegExp => new RegExp(re.source, re.flags.replace('g', '') + 'y');
+const NUM_FIRST = sticky(LAYOUTS[0] as RegExp);
+const TYPE_FIRST = sticky(LAYOUTS[1] as RegExp);
+const GRID = sticky(LAYOUTS[2] as RegExp);
+const [, , , TURKISH, KOREAN, JAPANESE, FLAT_FIRST] = LAYOUTS as [
+  RegExp,
+  RegExp,
+  RegExp,
+  RegExp,
+  RegExp,
+  RegExp,
+  RegExp,
+];
+const BIS: ReadonlySet<string> = new Set(['bis', 'ter', 'quater']);
+
+export interface AddrTok {
+  norm: string;
+  start: number;
+  num: boolean;
+}
+
+function at(re: RegExp, text: string, pos: number): number {
+  re.lastIndex = pos;
+  const m = re.exec(text);
+  return m && m[0].length > 0 ? pos + m[0].length : -1;
+}
+
+function all(re: RegExp, text: string, push: (s: number, e: number, c: number) => void): void {
+  re.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) {
+    if (m[0].length === 0) {
+      re.lastIndex++;
+      continue;
+    }
+    push(m.index, m.index + m[0].length, 0.8);
+  }
+}
+
+/**
+ * Core spans of the layouts above; the caller extends and reports them. The number-first, type-first and
+ * grid layouts are tried only where a token can start them; the others only when their suffix words occur.
+ */
+export function intlAddressCores(
+  text: string,
+  toks: readonly AddrTok[],
+  push: (s: number, e: number, c: number) => void,
+): void {
+  for (let k = 0; k < toks.length; k++) {
+    const t = toks[k];
+    if (!t) continue;
+    const next = toks[k + 1];
+    if (t.num) {
+      const typeTok = next && BIS.has(next.norm) ? toks[k + 2] : next;
+      if (typeTok && PREFIX_SET.has(typeTok.norm)) {
+        const e1 = at(NUM_FIRST, text, t.start);
+        const e2 = at(TYPE_FIRST, text, t.start);
+        const e = Math.max(e1, e2);
+        if (e > 0) push(t.start, e, 0.8);
       }
-      push(m.index, m.index + m[0].length, 0.8);
+    } else if (PREFIX_SET.has(t.norm)) {
+      const e = at(TYPE_FIRST, text, t.start);
+      if (e > 0) push(t.start, e, 0.8);
+      if (GRID_SET.has(t.norm)) {
+        const g = at(GRID, text, t.start);
+        if (g > 0) push(t.start, g, 0.8);
+      }
     }
   }
+  if (/Cad|Cd\.|Sok|Sk\.|Bulv|Blv|Mah|Mh\./.test(text)) all(TURKISH, text, push);
+  if (/-(?:ro|gil|daero|dong|ri)\b/.test(text)) all(KOREAN, text, push);
+  if (/-(?:ku|shi|cho|machi|gun)\b/.test(text)) all(JAPANESE, text, push);
+  if (/Flat|House|Plot|Door|Shop|Villa|Bungalow|Apartment|Apt|Unit|H\.|D\.|#/.test(text))
+    all(FLAT_FIRST, text, push);
 }

@@ -19,23 +19,68 @@ interface Tok {
   cap: boolean;
 }
 
-const TOK_RE = /\d{1,6}[A-Za-z]?(?![\d])|[\p{L}][\p{L}\p{M}'’-]{0,39}\.?/gu;
+const LETTER = /\p{L}/u;
+const LETTER_OR_MARK = /[\p{L}\p{M}]/u;
 
+/** Numbers (1-6 digits, optional letter: "12", "3b") and words (optional trailing dot), by character codes. */
 function tokenize(text: string): Tok[] {
   const out: Tok[] = [];
-  TOK_RE.lastIndex = 0;
-  let m: RegExpExecArray | null;
-  while ((m = TOK_RE.exec(text)) !== null) {
-    const t = m[0];
-    const num = /^\d/.test(t);
-    const first = t[0] ?? '';
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      const s = i;
+      while (i < n && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
+      if (i - s > 6) continue; // not a house number
+      let e = i;
+      const l = text.charCodeAt(i);
+      if (
+        ((l >= 65 && l <= 90) || (l >= 97 && l <= 122)) &&
+        !(text.charCodeAt(i + 1) >= 48 && text.charCodeAt(i + 1) <= 57)
+      ) {
+        e = i + 1;
+        i = e;
+      }
+      const t = text.slice(s, e);
+      out.push({ text: t, norm: t.toLowerCase(), start: s, end: e, num: true, cap: false });
+      continue;
+    }
+    const ascii = c < 128;
+    if (ascii ? !((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) : !LETTER.test(text[i] ?? '')) {
+      i++;
+      continue;
+    }
+    const s = i;
+    let plain = ascii;
+    i++;
+    while (i < n && i - s < 40) {
+      const d = text.charCodeAt(i);
+      if (d < 128) {
+        if ((d >= 65 && d <= 90) || (d >= 97 && d <= 122)) i++;
+        else if (d === 39 || d === 45) {
+          plain = false;
+          i++;
+        } else break;
+      } else if (d === 0x2019 || LETTER_OR_MARK.test(text[i] ?? '')) {
+        plain = false;
+        i++;
+      } else break;
+    }
+    const word = text.slice(s, i);
+    let e = i;
+    if (text.charCodeAt(i) === 46) {
+      e = i + 1;
+      i = e;
+    }
+    const first = word[0] ?? '';
     out.push({
-      text: t,
-      norm: fold(t.replace(/\.$/, '')),
-      start: m.index,
-      end: m.index + t.length,
-      num,
-      cap: !num && first !== first.toLowerCase(),
+      text: text.slice(s, e),
+      norm: plain ? word.toLowerCase() : fold(word),
+      start: s,
+      end: e,
+      num: false,
+      cap: first !== first.toLowerCase(),
     });
   }
   return out;
@@ -46,12 +91,13 @@ function spaceJoined(text: string, a: Tok, b: Tok): boolean {
   return gap === ' ' || gap === ', ' || (gap === '' && a.text.endsWith('.'));
 }
 
-const SUFFIX_RE = new RegExp(
-  `..(?:${STREET_SUFFIX.map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`,
-);
+const SUFFIXES = new Set(STREET_SUFFIX);
+const SUFFIX_LENGTHS = [...new Set(STREET_SUFFIX.map((x) => x.length))];
 
 function hasStreetSuffix(norm: string): boolean {
-  return norm.length >= 5 && SUFFIX_RE.test(norm);
+  if (norm.length < 5) return false;
+  for (const l of SUFFIX_LENGTHS) if (norm.length >= l + 2 && SUFFIXES.has(norm.slice(-l))) return true;
+  return false;
 }
 
 const ADDRESS_CUE =
@@ -255,33 +301,44 @@ export function detectAddress(text: string, out: Detection[]): void {
   }
 
   // international layouts (prefix types with particles, Turkish, Korean, Japanese, Indian, grid)
-  intlAddressCores(text, push);
-  // E: PO boxes, military addresses, "City, ST 12345", "the corner of X and Y"
-  eachMatch(/\b(?:P\.?\s?O\.?\s?Box|Post\s+Office\s+Box|Postfach|Apartado)\s#?\d{1,7}/gi, text, (m) =>
-    push(m.index, m.index + m[0].length, 0.8),
-  );
-  eachMatch(
-    /\b(?:PSC|Unit|CMR)\s\d{1,5},?\sBox\s\d{1,5}(?:[ \t]*\n?[ \t]*[ADF]PO\s(?:AA|AE|AP)\s\d{5})?/gi,
-    text,
-    (m) => push(m.index, m.index + m[0].length, 0.82),
-  );
-  eachMatch(
-    /\b(?:USNS|USNV|USS|USCGC)\s[\p{L}][\p{L}'’-]{1,30}(?:\s[\p{L}][\p{L}'’-]{1,30})?[ \t]*\n?[ \t]*FPO\s(?:AA|AE|AP)\s\d{5}/giu,
-    text,
-    (m) => push(m.index, m.index + m[0].length, 0.82),
-  );
-  eachMatch(/\b[ADF]PO\s(?:AA|AE|AP)\s\d{5}\b/g, text, (m) => push(m.index, m.index + m[0].length, 0.78));
-  eachMatch(
-    /(?<![\p{L}])[\p{Lu}][\p{L}'’.-]{1,30}(?: [\p{Lu}][\p{L}'’.-]{1,30}){0,2},\s?[A-Z]{2}\s\d{5}(?:-\d{4})?(?!\d)/gu,
-    text,
-    (m) => push(m.index, m.index + m[0].length, 0.75),
-  );
-  eachMatch(
-    /\b(?:the\s)?corner\sof\s[\p{L}\d][\p{L}\d'’.-]{0,30}(?:\s[\p{L}\d][\p{L}\d'’.-]{0,30}){0,5}?\s(?:and|&)\s[\p{L}\d][\p{L}\d'’-]{0,30}(?:\s[\p{Lu}\d][\p{L}\d'’-]{0,30}){0,4}/giu,
-    text,
-    (m) => push(m.index, m.index + m[0].length, 0.8),
-  );
-  eachMatch(/\b(?:Apt\.?|Apartment|Suite|Ste\.)\s?#?\d{1,5}[A-Za-z]?(?![\w])/g, text, (m) =>
-    push(m.index, m.index + m[0].length, 0.7),
-  );
+  intlAddressCores(text, toks, push);
+  // E: PO boxes, military addresses, "City, ST 12345", corners, units: each regex only runs when its
+  // literal anchor occurs in the text
+  if (/box|postfach|apartado/i.test(text)) {
+    eachMatch(/\b(?:P\.?\s?O\.?\s?Box|Post\s+Office\s+Box|Postfach|Apartado)\s#?\d{1,7}/gi, text, (m) =>
+      push(m.index, m.index + m[0].length, 0.8),
+    );
+    eachMatch(
+      /\b(?:PSC|Unit|CMR)\s\d{1,5},?\sBox\s\d{1,5}(?:[ \t]*\n?[ \t]*[ADF]PO\s(?:AA|AE|AP)\s\d{5})?/gi,
+      text,
+      (m) => push(m.index, m.index + m[0].length, 0.82),
+    );
+  }
+  if (/po /i.test(text)) {
+    eachMatch(
+      /\b(?:USNS|USNV|USS|USCGC)\s[\p{L}][\p{L}'’-]{1,30}(?:\s[\p{L}][\p{L}'’-]{1,30})?[ \t]*\n?[ \t]*FPO\s(?:AA|AE|AP)\s\d{5}/giu,
+      text,
+      (m) => push(m.index, m.index + m[0].length, 0.82),
+    );
+    eachMatch(/\b[ADF]PO\s(?:AA|AE|AP)\s\d{5}\b/g, text, (m) => push(m.index, m.index + m[0].length, 0.78));
+  }
+  if (/,\s?[A-Z]{2}\s\d{5}/.test(text)) {
+    eachMatch(
+      /(?<![\p{L}])[\p{Lu}][\p{L}'’.-]{1,30}(?: [\p{Lu}][\p{L}'’.-]{1,30}){0,2},\s?[A-Z]{2}\s\d{5}(?:-\d{4})?(?!\d)/gu,
+      text,
+      (m) => push(m.index, m.index + m[0].length, 0.75),
+    );
+  }
+  if (/corner/i.test(text)) {
+    eachMatch(
+      /\b(?:the\s)?corner\sof\s[\p{L}\d][\p{L}\d'’.-]{0,30}(?:\s[\p{L}\d][\p{L}\d'’.-]{0,30}){0,5}?\s(?:and|&)\s[\p{L}\d][\p{L}\d'’-]{0,30}(?:\s[\p{Lu}\d][\p{L}\d'’-]{0,30}){0,4}/giu,
+      text,
+      (m) => push(m.index, m.index + m[0].length, 0.8),
+    );
+  }
+  if (/Apt|Apartment|Suite|Ste\./.test(text)) {
+    eachMatch(/\b(?:Apt\.?|Apartment|Suite|Ste\.)\s?#?\d{1,5}[A-Za-z]?(?![\w])/g, text, (m) =>
+      push(m.index, m.index + m[0].length, 0.7),
+    );
+  }
 }

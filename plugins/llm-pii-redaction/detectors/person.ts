@@ -48,7 +48,6 @@ const PERSON_VERBS: ReadonlySet<string> = new Set(
 const NAME_IS_RE =
   /\b(?:my name is|name's|call me|calls me|named)\s([\p{L}][\p{L}\p{M}'’-]{1,30})(?:\s([\p{L}][\p{L}\p{M}'’-]{1,30}))?/giu;
 
-const TOKEN_RE = /[\p{L}][\p{L}\p{M}'’-]{0,39}/gu;
 const SURNAME_SUFFIX =
   /(?:sson|ssen|son|sen|dottir|ova|ovna|ovic|evic|ovich|evich|ov|ev|eva|ski|ska|sky|skaya|skiy|wicz|czyk|czak|enko|chuk|ic|escu|eanu|poulos|akis|idis|ides|iadis|oglu|yan|ian|shvili|dze|nen|lainen|berg|strom|qvist|quist|gren|holm|lund|gaard|mann|inen|ez|ini|elli|etti|ucci|otti|ieri|ello|aki|ishi|moto|mura|yama|kawa|uchi|zawa|hashi|ko)$/;
 
@@ -60,39 +59,116 @@ function isUpper(ch: string): boolean {
   return ch !== ch.toLowerCase() && ch === ch.toUpperCase();
 }
 
+const LETTER_OR_MARK = /[\p{L}\p{M}]/u;
+const LETTER = /\p{L}/u;
+
+/**
+ * One pass over the text with character codes (no regex per token). Lower-case tokens only get their
+ * normalised form: the lexicon flags matter only for capitalised tokens, unless the whole text is
+ * lower case.
+ */
 function tokenize(text: string, lowerMode: boolean): Tok[] {
   const toks: Tok[] = [];
-  TOKEN_RE.lastIndex = 0;
-  let m: RegExpExecArray | null;
-  while ((m = TOKEN_RE.exec(text)) !== null) {
-    let raw = m[0];
-    // strip a possessive / trailing apostrophe or hyphen
-    raw = raw.replace(/['’]s$/i, '').replace(/['’-]+$/, '');
-    if (raw.length === 0) continue;
-    const first = raw[0] ?? '';
-    const rest = raw.slice(1);
-    const upper = raw.length > 1 && raw === raw.toUpperCase() && raw !== raw.toLowerCase();
-    const cap = isUpper(first) && (rest === rest.toLowerCase() || /\p{Ll}/u.test(rest));
-    const norm = fold(raw);
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    const ascii = c < 128;
+    if (ascii ? !((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) : !LETTER.test(text[i] ?? '')) {
+      i++;
+      continue;
+    }
+    const s = i;
+    let allAscii = ascii;
+    let quote = false;
+    i++;
+    while (i < n && i - s < 40) {
+      const d = text.charCodeAt(i);
+      if (d < 128) {
+        if ((d >= 65 && d <= 90) || (d >= 97 && d <= 122)) i++;
+        else if (d === 39 || d === 45) {
+          quote = true;
+          i++;
+        } else break;
+      } else if (d === 0x2019) {
+        quote = true;
+        allAscii = false;
+        i++;
+      } else if (LETTER_OR_MARK.test(text[i] ?? '')) {
+        allAscii = false;
+        i++;
+      } else break;
+    }
+    let e = i;
+    if (quote) {
+      // strip a possessive / trailing apostrophe or hyphen
+      const l1 = text[e - 1];
+      const l2 = text[e - 2];
+      if ((l1 === 's' || l1 === 'S') && (l2 === "'" || l2 === '’') && e - 2 > s) e -= 2;
+      while (e > s && (text[e - 1] === "'" || text[e - 1] === '’' || text[e - 1] === '-')) e--;
+      if (e === s) continue;
+    }
+    const raw = text.slice(s, e);
+    let firstUp: boolean;
+    let restUp = false;
+    let restLow = false;
+    if (allAscii) {
+      const f = raw.charCodeAt(0);
+      firstUp = f >= 65 && f <= 90;
+      for (let k = 1; k < raw.length; k++) {
+        const d = raw.charCodeAt(k);
+        if (d >= 65 && d <= 90) restUp = true;
+        else if (d >= 97 && d <= 122) restLow = true;
+      }
+    } else {
+      const first = raw[0] ?? '';
+      firstUp = isUpper(first);
+      const rest = raw.slice(1);
+      restUp = rest !== rest.toLowerCase();
+      restLow = /\p{Ll}/u.test(rest);
+    }
+    const upper =
+      raw.length > 1 &&
+      (allAscii ? firstUp && !restLow : raw === raw.toUpperCase() && raw !== raw.toLowerCase());
+    const capLike = firstUp && (!restUp || restLow);
+    const norm = allAscii && !quote ? (firstUp || restUp ? raw.toLowerCase() : raw) : fold(raw);
+    const initial = raw.length === 1 && firstUp;
+    if (!capLike && !initial && !lowerMode && !upper) {
+      toks.push({
+        raw,
+        norm,
+        start: s,
+        end: e,
+        cap: false,
+        upper: false,
+        initial: false,
+        given: false,
+        sur: false,
+        common: COMMON.has(norm),
+        place: false,
+        nonAscii: !allAscii,
+      });
+      continue;
+    }
     const common =
       COMMON.has(norm) ||
-      (!GIVEN.has(norm) && !SURNAME.has(norm) && ENGLISH_SUFFIX.test(norm) && norm.length > 5);
+      (!GIVEN.has(norm) && !SURNAME.has(norm) && norm.length > 5 && ENGLISH_SUFFIX.test(norm));
     const given = GIVEN.has(norm);
     const lexSur = SURNAME.has(norm);
     const morph = norm.length >= 5 && !common && SURNAME_SUFFIX.test(norm);
     toks.push({
       raw,
       norm,
-      start: m.index,
-      end: m.index + raw.length,
-      cap: cap || (lowerMode && (given || lexSur) && !common),
+      start: s,
+      end: e,
+      cap: capLike || (lowerMode && (given || lexSur) && !common),
       upper,
-      initial: raw.length === 1 && isUpper(first),
+      initial,
       given,
       sur: lexSur || morph,
       common,
       place: PLACE.has(norm),
-      nonAscii: /[^\x00-\x7f]/.test(raw),
+      nonAscii: !allAscii,
     });
   }
   return toks;
@@ -306,6 +382,7 @@ export function detectPerson(text: string, out: Detection[]): void {
     }
   }
   // "my name is borna jerković", "call me višeslav": also lower-case names after explicit cues
+  if (!/name|call/i.test(text)) return;
   NAME_IS_RE.lastIndex = 0;
   let m: RegExpExecArray | null;
   while ((m = NAME_IS_RE.exec(text)) !== null) {

@@ -6,6 +6,10 @@ import type { Detection } from './types';
 import { LABELS } from './types';
 import { eachMatch, entropy } from './util';
 
+/** scheme://user:pass@host/path */
+const CONN_STRING =
+  /\b[a-z][a-z0-9+.-]{1,20}:\/\/[^\s:/@'"]{0,128}:[^\s@/'"]{1,256}@[^\s/'"?#]{1,255}(?:[/?#][^\s'"<>]{0,1024})?/gi;
+
 const FIXED: RegExp[] = [
   /\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z0-9]{16}\b/g, // AWS access key id
   /\bgh[pousr]_[A-Za-z0-9]{36,255}\b/g, // GitHub tokens
@@ -27,7 +31,7 @@ const FIXED: RegExp[] = [
   /\bSG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64}/g, // SendGrid
   /\bAC[a-f0-9]{32}\b/g, // Twilio account SID
   /\beyJ[A-Za-z0-9_-]{5,2000}\.eyJ[A-Za-z0-9_-]{5,4000}\.[A-Za-z0-9_-]{0,2000}/g, // JWT
-  /\b[a-z][a-z0-9+.-]{1,20}:\/\/[^\s:/@'"]{0,128}:[^\s@/'"]{1,256}@[^\s/'"?#]{1,255}(?:[/?#][^\s'"<>]{0,1024})?/gi, // scheme://user:pass@host/path
+  CONN_STRING,
   /\b(?:Password|Pwd)=[^;\s'"]{1,256}(?=;|\s|$|'|")/gi, // ADO.NET style connection string
   /\bBearer\s+[A-Za-z0-9._~+/-]{16,4096}=*/g,
   /\bBasic\s+[A-Za-z0-9+/]{12,2048}={0,2}/g,
@@ -39,6 +43,9 @@ const PEM_BEGIN = /-----BEGIN (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY(?: BLOCK)?----
 const ASSIGN =
   /\b([A-Za-z0-9_.-]{0,40}?(?:api[_-]?key|apikey|secret|token|passw(?:or)?d|passphrase|pwd|access[_-]?key|private[_-]?key|client[_-]?secret|auth[_-]?key|credentials?|signing[_-]?key|encryption[_-]?key|master[_-]?key|account[_-]?key|shared[_-]?access[_-]?key|session[_-]?key|license[_-]?key)[A-Za-z0-9_.-]{0,24}?)["']?\s{0,3}(?:is|=|:|:=|=>|->)\s{0,3}["']?([^\s"',;]{6,512})/gi;
 
+const ASSIGN_AT = new RegExp(ASSIGN.source, 'iy');
+const ASSIGN_KEY =
+  /api[_-]?key|apikey|secret|token|passw|passphrase|pwd|access[_-]?key|private[_-]?key|auth[_-]?key|credential|signing[_-]?key|encryption[_-]?key|master[_-]?key|account[_-]?key|shared[_-]?access|session[_-]?key|license[_-]?key/gi;
 const AWS_SECRET = /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
 
 const COMMON_WORDS =
@@ -51,7 +58,11 @@ export function detectSecrets(text: string, out: Detection[]): void {
   const push = (s: number, e: number, c: number): void => {
     out.push({ category: 'credential', start: s, end: e, label: LABELS.credential, confidence: c });
   };
-  for (const re of FIXED) eachMatch(re, text, (m) => push(m.index, m.index + m[0].length, 0.99));
+  const scheme = text.includes('://');
+  for (const re of FIXED) {
+    if (re === CONN_STRING && !scheme) continue;
+    eachMatch(re, text, (m) => push(m.index, m.index + m[0].length, 0.99));
+  }
   eachMatch(PEM_BEGIN, text, (m) => {
     const endIdx = text.indexOf('-----END', m.index + m[0].length);
     if (endIdx < 0 || endIdx - m.index > 20000) {
@@ -70,7 +81,25 @@ export function detectSecrets(text: string, out: Detection[]): void {
       if (/\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/.test(near)) push(m.index, m.index + v.length, 0.95);
     });
   }
-  eachMatch(ASSIGN, text, (m) => {
+  // the assignment regex runs only from the start of identifiers that contain a secret-like word
+  ASSIGN_KEY.lastIndex = 0;
+  let k: RegExpExecArray | null;
+  let from = 0;
+  while ((k = ASSIGN_KEY.exec(text)) !== null) {
+    let st = k.index;
+    while (st > from && k.index - st < 40 && /[A-Za-z0-9_.-]/.test(text[st - 1] ?? '')) st--;
+    ASSIGN_AT.lastIndex = st;
+    let m = ASSIGN_AT.exec(text);
+    if (!m && st < k.index) {
+      ASSIGN_AT.lastIndex = k.index;
+      m = ASSIGN_AT.exec(text);
+    }
+    if (!m) continue;
+    from = m.index + m[0].length;
+    ASSIGN_KEY.lastIndex = Math.max(ASSIGN_KEY.lastIndex, from);
+    assignment(m);
+  }
+  function assignment(m: RegExpExecArray): void {
     const key = (m[1] ?? '').toLowerCase();
     const val = m[2] ?? '';
     if (COMMON_WORDS.test(val) || NOT_A_VALUE.test(val) || /^(.)\1+$/.test(val)) return;
@@ -83,5 +112,5 @@ export function detectSecrets(text: string, out: Detection[]): void {
     }
     const start = m.index + m[0].length - val.length;
     push(start, m.index + m[0].length, isPassword ? 0.9 : 0.92);
-  });
+  }
 }

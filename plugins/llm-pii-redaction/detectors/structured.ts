@@ -26,18 +26,29 @@ const EMAIL_RE = new RegExp(
   'g',
 );
 
+/** The longest local part the regex accepts (64 + 8 × 65), so a search may start this far before an '@'. */
+const LOCAL_MAX = 64 + 8 * 65;
+
 export function detectEmail(text: string, out: Detection[]): void {
-  eachMatch(EMAIL_RE, text, (m) => {
+  // search only near each '@' instead of trying a local part at every position of the text
+  let at = text.indexOf('@');
+  let from = 0;
+  while (at >= 0) {
+    EMAIL_RE.lastIndex = Math.max(from, at - LOCAL_MAX);
+    const m = EMAIL_RE.exec(text);
+    if (!m) break;
     const v = m[0];
-    if (v.length > 254) return;
-    out.push({
-      category: 'email',
-      start: m.index,
-      end: m.index + v.length,
-      label: LABELS.email,
-      confidence: 0.97,
-    });
-  });
+    if (v.length <= 254)
+      out.push({
+        category: 'email',
+        start: m.index,
+        end: m.index + v.length,
+        label: LABELS.email,
+        confidence: 0.97,
+      });
+    from = m.index + v.length;
+    at = text.indexOf('@', Math.max(from, at + 1));
+  }
 }
 
 // ---------------------------------------------------------------- payment card
@@ -192,6 +203,7 @@ export function detectIp(text: string, out: Detection[]): void {
       confidence: 0.95,
     });
   });
+  if (!/[0-9A-Fa-f]:[0-9A-Fa-f:]|::/.test(text)) return;
   eachMatch(IPV6_RE, text, (m) => {
     const v = m[0];
     if (!isIPv6(v)) return;
