@@ -144,7 +144,11 @@ export class PiiRedaction {
       maxMessages: 10_000,
     });
     if (!req.llm) {
-      if (c.pass_through_other) return;
+      if (c.pass_through_other) {
+        // nothing to redact: still leave the marker llm-sentinel checks (kong/plugins/llm-sentinel)
+        await k.setShared('llm.pii', { counts: {}, action: 'none' });
+        return;
+      }
       throw new PluginError('BODY_SHAPE', 'this route only accepts LLM API requests', 400, true);
     }
     const body = req.llm.body;
@@ -165,7 +169,6 @@ export class PiiRedaction {
       action: blocked.length ? 'block' : found.length ? 'redact' : 'none',
     };
 
-    await Promise.all([k.setShared('llm.pii', summary), k.setSerializeValue('ai.pii.counts', counts)]);
     if (found.length) {
       const route = await k.route();
       const label = route?.name ?? route?.id ?? 'unknown';
@@ -178,7 +181,13 @@ export class PiiRedaction {
       this.logger.info({ counts, action: summary.action }, 'pii detected');
     }
 
+    // llm.pii is the marker llm-sentinel checks: written after the upstream body (below), so a plugin
+    // server lost mid-phase leaves none and the sentinel refuses the request instead of leaking PII; a
+    // written 'block' whose exit never reached Kong is refused by the sentinel too.
+    const mark = (s: PiiSummary) =>
+      Promise.all([k.setShared('llm.pii', s), k.setSerializeValue('ai.pii.counts', counts)]);
     if (blocked.length) {
+      await mark(summary);
       const categories: PiiCounts = {};
       for (const n of blocked) categories[n] = counts[n] ?? 0;
       throw new PluginError(
@@ -189,12 +198,18 @@ export class PiiRedaction {
         { details: { categories } },
       );
     }
-    if (changed === 0) return;
+    if (changed === 0) {
+      await mark(summary);
+      return;
+    }
+    let restoreEntries = 0;
     if (c.recover_redacted) {
       const map = session.restoreMap();
-      if (Object.keys(map).length) await k.setShared('llm.pii_restore', map);
+      restoreEntries = Object.keys(map).length;
+      if (restoreEntries) await k.setShared('llm.pii_restore', map);
     }
     await k.setUpstreamBody(JSON.stringify(body));
+    await mark({ ...summary, ...(restoreEntries ? { restore_entries: restoreEntries } : {}) });
   }
 }
 

@@ -100,6 +100,13 @@ function hasStreetSuffix(norm: string): boolean {
   return false;
 }
 
+/** Abbreviations whose dot belongs to the address ("Baker St.", "ul."); other words end a sentence. */
+const ABBREVIATIONS: ReadonlySet<string> = new Set(
+  'st str rd ave av avda blvd bvd dr ln ct pl sq ter terr pkwy hwy cir cres aly trl tpke byp rte xing pt plz expy ul al os jl cra cl no nr apt ste fl bis cad sok sk blv mah mh col dto esq izq dcha'.split(
+    ' ',
+  ),
+);
+
 const ADDRESS_CUE =
   /(?:\b(?:lives?|living|located|situated|based|meet(?: me| you)?|drops? (?:you )?off|enter|stay(?:ing)?|resides?|residing|is|are|arrived|moved)\s+(?:at|on|in|to)|address(?:es)?(?:\s+(?:is|was|are))?\s*[:-]?|(?:sent|send|ship|shipped|deliver(?:ed)?|mail(?:ed)?|post(?:ed)?|forward(?:ed)?)\s+(?:it\s+|them\s+)?to|it'?s\s+in|\bat|\bon|\bto|here they are:|following\?)\s*$/i;
 
@@ -154,7 +161,13 @@ function nameWord(t: Tok | undefined): boolean {
 
 export function detectAddress(text: string, out: Detection[]): void {
   const isCommon = (w: string): boolean => COMMON.has(fold(w.replace(/\.$/, '')));
-  const push = (s: number, e: number, c: number): void => {
+  const push = (s: number, e0: number, c: number): void => {
+    // a sentence full stop after a full street word ("Baker Street.") is not part of the address
+    let e = e0;
+    if (text[e - 1] === '.') {
+      const w = /[\p{L}]+\.$/u.exec(text.slice(Math.max(s, e - 12), e))?.[0] ?? '';
+      if (w.length > 2 && !ABBREVIATIONS.has(w.slice(0, -1).toLowerCase())) e--;
+    }
     const end = extend(text, extendIntl(text, extend(text, e), isCommon));
     out.push({ category: 'address', start: s, end, label: LABELS.address, confidence: c });
   };

@@ -75,8 +75,10 @@ export function detectIdNumbers(text: string, out: Detection[], cats: ReadonlySe
       if (!v) return;
       let val = v[0];
       // do not swallow a following plain word ("123456 and ...")
-      const sp = val.lastIndexOf(' ');
-      if (sp > 0 && !/\d/.test(val.slice(sp + 1))) val = val.slice(0, sp);
+      const parts = val.split(' ');
+      let keep = 1;
+      while (keep < parts.length && /\d/.test(parts[keep] ?? '')) keep++;
+      val = parts.slice(0, keep).join(' ');
       if (/[A-Za-z]/.test(text[pos + val.length] ?? '')) return;
       if (!idValueOk(val)) return;
       out.push({ category: cat, start: pos, end: pos + val.length, label: LABELS[cat], confidence: 0.88 });
