@@ -238,32 +238,42 @@ export async function lockstep(
   init?: RequestInit,
   deadlineMs = 15_000,
 ): Promise<{ status: number; headers: Headers; events: string[] }> {
-  const res = await fetch(url, init);
   const events: string[] = [];
-  const reader = res.body?.getReader();
-  assert.ok(reader, 'a response body');
-  const dec = new TextDecoder();
-  let pending = '';
-  for (;;) {
-    let timer: NodeJS.Timeout | undefined;
-    const next = await Promise.race([
-      reader.read(),
-      new Promise<'deadline'>((r) => (timer = setTimeout(() => r('deadline'), deadlineMs))),
-    ]).finally(() => clearTimeout(timer));
-    if (next === 'deadline') {
-      await reader.cancel();
+  // the deadline covers the response head too: a buffering gateway sends nothing at all
+  const ac = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => ac.abort(), deadlineMs);
+  };
+  const fail = (e: unknown): never => {
+    if (ac.signal.aborted)
       assert.fail(`event ${events.length} did not reach the client while the upstream waited for it`);
+    throw e;
+  };
+  arm();
+  try {
+    const res = await fetch(url, { ...init, signal: ac.signal }).catch(fail);
+    const reader = res.body?.getReader();
+    assert.ok(reader, 'a response body');
+    const dec = new TextDecoder();
+    let pending = '';
+    for (;;) {
+      const next = await reader.read().catch(fail);
+      if (next.done) break;
+      pending += dec.decode(next.value, { stream: true });
+      let i: number;
+      let got = 0;
+      while ((i = pending.indexOf('\n\n')) >= 0) {
+        events.push(pending.slice(0, i));
+        pending = pending.slice(i + 2);
+        got++;
+      }
+      if (got) arm();
+      for (let k = 0; k < got; k++) up.step();
     }
-    if (next.done) break;
-    pending += dec.decode(next.value, { stream: true });
-    let i: number;
-    let got = 0;
-    while ((i = pending.indexOf('\n\n')) >= 0) {
-      events.push(pending.slice(0, i));
-      pending = pending.slice(i + 2);
-      got++;
-    }
-    for (let k = 0; k < got; k++) up.step();
+    return { status: res.status, headers: res.headers, events };
+  } finally {
+    clearTimeout(timer);
   }
-  return { status: res.status, headers: res.headers, events };
 }
