@@ -11,7 +11,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { REPO_ROOT } from '../support/kong';
+import { REPO_ROOT } from '../support/real-kong';
 import { registry } from '../../lib/metrics';
 import '../../lib/ops/alerts'; // registers ai_llm_budget_used_ratio_max
 

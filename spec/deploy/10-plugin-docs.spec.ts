@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OUT, luaRows, pluginNames, render } from '../../scripts/gen-plugin-docs';
-import { REPO_ROOT } from '../support/kong';
+import { REPO_ROOT } from '../support/real-kong';
 
 describe('deploy: plugin reference docs', () => {
   it('the committed docs/plugin-reference.md equals the generator output (npx tsx scripts/gen-plugin-docs.ts)', async () => {
