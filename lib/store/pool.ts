@@ -31,7 +31,7 @@ let memory: MemoryStore | undefined;
  */
 export const FAILOVER_RETRY_MS = 15_000;
 /** Longest a log-phase write waits for a replica to acknowledge it (best effort). */
-export const REPLICA_WAIT_MS = 500;
+export const REPLICA_WAIT_MS = 100;
 
 const nodes = (c: RedisConfig) =>
   redisTopology(c) === 'cluster'
@@ -104,9 +104,10 @@ function createClient(c: RedisConfig): Client {
         sentinelUsername: c.sentinel_username ?? undefined,
         sentinelPassword: c.sentinel_password ?? undefined,
         enableTLSForSentinelMode: c.ssl === true,
-        // Subscribe to +switch-master so a failover reconnects at once, not at the next error.
-        failoverDetector: true,
-        // A demoted master answers READONLY: reconnect (asking the sentinels again) and resend.
+        // No failoverDetector: each sentinel publishes +switch-master in turn, and the detector
+        // drops the connection again on every late copy, after the client has already moved. A killed
+        // master closes the socket (reconnect asks the sentinels); a demoted one answers READONLY:
+        // reconnect, asking the sentinels again, and resend.
         reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
         sentinelRetryStrategy: (times) => Math.min(100 * times, 1000),
         retryStrategy: (times) => Math.min(100 * times, 2000),
@@ -141,6 +142,23 @@ export function redisClientFor(c: RedisConfig): Client {
     });
     if (redisTopology(c) === 'sentinel')
       cl.on('+switch-master', () => rootLogger().warn({ redis: where }, 'redis sentinel failover'));
+    clients.set(id, cl);
+  }
+  return cl;
+}
+
+/** A second client with the same settings, for writes followed by WAIT. */
+function logClientFor(c: RedisConfig): Client {
+  const id = `${idOf(c)}|log`;
+  let cl = clients.get(id);
+  if (!cl) {
+    cl = redisClientFor(c).duplicate();
+    const where = redisLabel(c);
+    cl.on('error', (err) => {
+      logOncePer(`redis:${id}`, 30_000, () =>
+        rootLogger().warn({ err: errInfo(err), redis: where }, 'redis connection error'),
+      );
+    });
     clients.set(id, cl);
   }
   return cl;
@@ -196,7 +214,14 @@ export function storeFor(strategy: 'memory' | 'redis', redis?: RedisConfig | nul
   if (problems.length) return new InvalidConfigStore(problems.join('; '));
   const id = idOf(redis);
   let s = stores.get(id);
-  if (!s) stores.set(id, (s = new RedisStore(redisClientFor(redis), storeOptionsFor(redisTopology(redis)))));
+  if (!s) {
+    const topology = redisTopology(redis);
+    const opts = storeOptionsFor(topology);
+    // Replicated topologies: log-phase writes wait for a replica (WAIT blocks its connection), so
+    // they get a connection of their own and never hold up access-phase commands.
+    const logClient = opts.replicaWaitMs > 0 ? logClientFor(redis) : undefined;
+    stores.set(id, (s = new RedisStore(redisClientFor(redis), { ...opts, logClient })));
+  }
   return s;
 }
 
@@ -206,5 +231,11 @@ export async function closeAllStores(): Promise<void> {
   clients.clear();
   stores.clear();
   memory = undefined;
-  await Promise.all(all.map((c) => c.quit().catch(() => c.disconnect())));
+  await Promise.all(
+    all.map(async (c) => {
+      await c.quit().catch(() => undefined);
+      // quit() leaves the Sentinel failover detector's subscriptions open; disconnect() ends them.
+      c.disconnect();
+    }),
+  );
 }

@@ -159,6 +159,47 @@ export function streamDedupeKey(stream: string, entryId: string): string | undef
   return undefined;
 }
 
+/** After a WAIT no replica answered, log-phase writes skip waiting this long. */
+const NO_REPLICA_BACKOFF_MS = 5_000;
+
+/**
+ * One WAIT at a time per connection: a caller waits for a WAIT sent after its own write, so every
+ * write of the connection before it is covered. After a WAIT no replica answered (e.g. a promoted
+ * master without replicas yet) callers stop waiting for NO_REPLICA_BACKOFF_MS.
+ */
+class ReplicaBarrier {
+  private current: Promise<number> | undefined;
+  private queued: Promise<number> | undefined;
+  private skipUntil = 0;
+  constructor(
+    private readonly conn: Redis,
+    private readonly ms: number,
+  ) {}
+
+  wait(): Promise<number> {
+    if (Date.now() < this.skipUntil) return Promise.resolve(0);
+    if (!this.current) {
+      this.current = this.conn
+        .wait(1, this.ms)
+        .then(Number)
+        .catch(() => 0)
+        .then((n) => {
+          if (n < 1) this.skipUntil = Date.now() + NO_REPLICA_BACKOFF_MS;
+          return n;
+        })
+        .finally(() => (this.current = undefined));
+      return this.current;
+    }
+    if (!this.queued) {
+      this.queued = this.current.then(() => {
+        this.queued = undefined;
+        return this.wait();
+      });
+    }
+    return this.queued;
+  }
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export interface RedisStoreOptions {
@@ -174,6 +215,8 @@ export interface RedisStoreOptions {
    * this long, so a master lost right after acknowledging does not lose ledger rows. 0: no wait.
    */
   replicaWaitMs?: number;
+  /** A second connection for the writes that wait for a replica (default: the main client). */
+  logClient?: Redis | Cluster;
 }
 
 export class RedisStore implements Store {
@@ -182,6 +225,9 @@ export class RedisStore implements Store {
   private readonly scripts: ScriptClient;
   private readonly retryWindowMs: number;
   private readonly replicaWaitMs: number;
+  private readonly barriers = new WeakMap<Redis, ReplicaBarrier>();
+  /** Connection of the writes followed by WAIT (WAIT blocks its connection until a replica acks). */
+  private readonly logClient: Redis | Cluster;
 
   constructor(
     private readonly client: Redis | Cluster,
@@ -190,16 +236,24 @@ export class RedisStore implements Store {
     this.topology = opts.topology ?? 'standalone';
     this.retryWindowMs = opts.retryWindowMs ?? 0;
     this.replicaWaitMs = opts.replicaWaitMs ?? 0;
-    const c = client as (Redis | Cluster) & Partial<ScriptClient>;
-    // Register once per client: instances come and go with config changes, the client stays.
-    if (!c.llmReserve) {
-      client.defineCommand('llmReserve', { lua: RESERVE });
-      client.defineCommand('llmSettle', { lua: SETTLE });
-      client.defineCommand('llmReleaseOrUsage', { lua: RELEASE_OR_USAGE });
-      client.defineCommand('llmIncrTtl', { numberOfKeys: 1, lua: INCR_TTL });
-      client.defineCommand('llmStreamAdd', { numberOfKeys: 2, lua: STREAM_ADD });
+    this.logClient = opts.logClient ?? client;
+    for (const cl of new Set([client, this.logClient])) {
+      const c = cl as (Redis | Cluster) & Partial<ScriptClient>;
+      // Register once per client: instances come and go with config changes, the client stays.
+      if (!c.llmReserve) {
+        cl.defineCommand('llmReserve', { lua: RESERVE });
+        cl.defineCommand('llmSettle', { lua: SETTLE });
+        cl.defineCommand('llmReleaseOrUsage', { lua: RELEASE_OR_USAGE });
+        cl.defineCommand('llmIncrTtl', { numberOfKeys: 1, lua: INCR_TTL });
+        cl.defineCommand('llmStreamAdd', { numberOfKeys: 2, lua: STREAM_ADD });
+      }
     }
     this.scripts = client as unknown as ScriptClient;
+  }
+
+  /** The connection `durable` writes use. */
+  private get durableClient(): Redis | Cluster {
+    return this.replicaWaitMs > 0 ? this.logClient : this.client;
   }
 
   private get cluster(): boolean {
@@ -207,15 +261,15 @@ export class RedisStore implements Store {
   }
 
   /** Fail fast while the connection is known to be down instead of queueing until a timeout. */
-  private ready(): void {
-    const s = this.client.status;
+  private ready(client: Redis | Cluster = this.client): void {
+    const s = client.status;
     if (s === 'reconnecting' || s === 'end' || s === 'close') {
       throw new PluginError('STORE_UNAVAILABLE', `redis is ${s}`, 503);
     }
   }
 
-  private async run<T>(fn: () => Promise<T>): Promise<T> {
-    this.ready();
+  private async run<T>(fn: () => Promise<T>, client: Redis | Cluster = this.client): Promise<T> {
+    this.ready(client);
     try {
       return await fn();
     } catch (err) {
@@ -233,11 +287,11 @@ export class RedisStore implements Store {
   }
 
   /** `run`, retried until `retryWindowMs` has passed: only for idempotent log-phase writes. */
-  private async runRetrying<T>(fn: () => Promise<T>): Promise<T> {
+  private async runRetrying<T>(fn: () => Promise<T>, client: Redis | Cluster = this.client): Promise<T> {
     const deadline = Date.now() + this.retryWindowMs;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.run(fn);
+        return await this.run(fn, client);
       } catch (err) {
         const pause = Math.min(50 * 2 ** attempt, 500);
         if (Date.now() + pause > deadline) throw err;
@@ -246,22 +300,31 @@ export class RedisStore implements Store {
     }
   }
 
-  /** Run one script call, then (replicated topologies) wait for a replica on the same connection. */
-  private async durable<T>(cmd: keyof ScriptClient, args: Arg[]): Promise<T> {
-    if (this.replicaWaitMs <= 0)
-      return (await (this.scripts[cmd] as (...a: Arg[]) => Promise<T>)(...args)) as T;
-    // A pipeline goes to the node owning the keys (Cluster), so WAIT covers this very write.
-    const pipe = this.client.pipeline() as unknown as Record<string, (...a: Arg[]) => unknown> & {
-      wait(n: number, ms: number): unknown;
-      exec(): Promise<[Error | null, unknown][] | null>;
-    };
-    pipe[cmd]!(...args);
-    pipe.wait(1, this.replicaWaitMs);
-    const res = await pipe.exec();
-    const first = res?.[0];
-    if (!first) throw new Error('empty pipeline reply');
-    if (first[0]) throw first[0];
-    return first[1] as T;
+  /**
+   * Run one script call on the log connection, then (replicated topologies) wait until a replica
+   * has it. WAIT covers every earlier write of its connection, so concurrent writes share one WAIT
+   * per connection (ReplicaBarrier) instead of queueing one each behind the other.
+   */
+  private async durable<T>(cmd: keyof ScriptClient, args: Arg[], slotKey: string): Promise<T> {
+    const sc = this.durableClient as unknown as Record<string, (...a: Arg[]) => Promise<T>>;
+    const out = await sc[cmd]!(...args);
+    if (this.replicaWaitMs > 0) {
+      const conn = this.connectionFor(slotKey);
+      if (conn) {
+        let b = this.barriers.get(conn);
+        if (!b) this.barriers.set(conn, (b = new ReplicaBarrier(conn, this.replicaWaitMs)));
+        await b.wait();
+      }
+    }
+    return out;
+  }
+
+  /** The connection of the log client that served `key` (Cluster: the slot owner's). */
+  private connectionFor(key: string): Redis | undefined {
+    if (!this.cluster) return this.logClient as Redis;
+    const cl = this.logClient as Cluster & { slots?: string[][] };
+    const owner = cl.slots?.[hashSlot(key)]?.[0];
+    return cl.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner);
   }
 
   /** Window indices grouped by hash slot, in ascending slot order (one group unless Cluster). */
@@ -435,12 +498,12 @@ export class RedisStore implements Store {
               windows[i]!.ttlSec,
             ),
           );
-          const r = await this.durable<number[]>('llmSettle', [keys.length, ...keys, ...argv]);
+          const r = await this.durable<number[]>('llmSettle', [keys.length, ...keys, ...argv], keys[0]!);
           g.forEach((i, j) => (out[i] = Number(r[j] ?? 0)));
         }),
       );
       return out;
-    });
+    }, this.durableClient);
   }
 
   private async releaseGroup(
@@ -494,8 +557,16 @@ export class RedisStore implements Store {
         String(await this.client.xadd(stream, 'MAXLEN', '~', maxLen, '*', ...flat)),
       );
     }
-    return this.runRetrying(async () =>
-      String(await this.durable<string>('llmStreamAdd', [stream, dedupe, maxLen, STREAM_DEDUPE_MS, ...flat])),
+    return this.runRetrying(
+      async () =>
+        String(
+          await this.durable<string>(
+            'llmStreamAdd',
+            [stream, dedupe, maxLen, STREAM_DEDUPE_MS, ...flat],
+            stream,
+          ),
+        ),
+      this.durableClient,
     );
   }
 
