@@ -1,26 +1,30 @@
 /**
- * The shipped kong/kong.yml (the file docker compose mounts) end to end: the test gateway with the
- * REAL plugin server (kong/pluginserver.conf, dist/plugins), the Lua tap, real Redis, the mock LLM as
- * every upstream, and the official openai SDK — through the full chain: key-auth → acl →
- * request-size-limiting → rate-limiting → guard → PII → accounting → cache → router → tap.
+ * The shipped kong/kong.yml (the file docker compose mounts) end to end on a real Kong 3.9: the plugin
+ * server started by Kong from the shipped settings (kong/pluginserver.conf, dist/plugins), the Lua tap
+ * on Kong's Lua path, Kong's own bundled plugins (key-auth, acl, request-size-limiting, rate-limiting,
+ * prometheus), real Redis, the mock LLM as every upstream, and the official openai SDK — through the
+ * full chain: key-auth → acl → request-size-limiting → rate-limiting → guard → PII → accounting →
+ * cache → router → tap. The budgets of kong.yml enforce: for the 429 test a copy is loaded with only
+ * the daily-tokens limit lowered (200,000 tokens cannot be spent in a test).
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import OpenAI from 'openai';
 import type Redis from 'ioredis';
-import { startGateway, REPO_ROOT, type GatewayHandle, type LuaPluginRunner } from '../support/kong';
+import { startKong, type KongHandle } from '../support/real-kong';
 import { startMockLlm, type MockLlm } from '../support/mock-llm';
-import { createLuaRunner } from '../support/lua-host';
 import { connectTestRedis, flushPrefix, redisTestConfig } from '../helpers/redis';
-import { installPrometheusStandIn, mapKongYml } from './kong-yml';
+import { loadConfig } from '../conformance/helpers';
+import { ledgerStream } from '../../plugins/llm-token-accounting/handler';
+import { makeKey, tag } from '../../lib/store/keys';
+import { mapKongYml, withLimit } from './kong-yml';
 import { freePort } from './helpers';
 
-describe('deploy: kong/kong.yml through the full chain (integration)', () => {
-  let gw: GatewayHandle;
+describe('deploy (real Kong): kong/kong.yml through the full chain', () => {
+  let gw: KongHandle;
   let mock: MockLlm;
   let redis: Redis;
-  let lua: LuaPluginRunner;
+  let mappedDoc: Record<string, unknown>;
   const redisCfg = redisTestConfig('kongyml');
   let opsPort = 0;
   const OPS_TOKEN = 'kong-yml-ops-token-0123456789';
@@ -39,24 +43,20 @@ describe('deploy: kong/kong.yml through the full chain (integration)', () => {
     });
 
   before(async () => {
-    installPrometheusStandIn();
     redis = await connectTestRedis(redisCfg);
     mock = await startMockLlm();
     const mapped = mapKongYml(mock.url, redisCfg);
     // the mapping is all the test changes: 4 upstream URLs to the mock (legacy-api, ai, 2 targets), 3 Redis records
     assert.deepEqual(mapped.replaced, { mockUrls: 4, redis: 3 });
-    gw = await startGateway({
-      pluginServerConf: join(REPO_ROOT, 'kong/pluginserver.conf'),
-      luaPlugins: ['llm-response-tap'],
-      luaRunner: (lua = await createLuaRunner()),
-      config: mapped.doc,
+    mappedDoc = mapped.doc;
+    gw = await startKong({
       env: { LLM_OPS_ADDR: `127.0.0.1:${(opsPort = await freePort())}`, LLM_OPS_TOKEN: OPS_TOKEN },
     });
+    await loadConfig(gw, mappedDoc);
   });
   after(async () => {
     await gw?.stop();
     await mock?.stop();
-    await lua?.close();
     if (redis) {
       await flushPrefix(redis, redisCfg.key_prefix);
       redis.disconnect();
@@ -161,5 +161,64 @@ describe('deploy: kong/kong.yml through the full chain (integration)', () => {
       (e: unknown) => e instanceof OpenAI.BadRequestError,
     );
     assert.equal(mock.requests.length, before);
+  });
+
+  it('enforces the daily-tokens budget (limit lowered to 200 in a copy): 429 with X-AI-RateLimit-* after the limit, ledger rows and budget keys in Redis', async () => {
+    const LIMIT = 200;
+    await loadConfig(gw, withLimit(mappedDoc, 'daily-tokens', LIMIT));
+    const bob = client('bob-demo-key');
+    // distinct questions: the semantic cache must not answer them (a hit books no tokens)
+    const topics = ['rivers', 'volcanoes', 'glaciers', 'deserts', 'coral reefs', 'auroras', 'tides'];
+    let ok = 0;
+    let refused: InstanceType<typeof OpenAI.RateLimitError> | undefined;
+    for (const topic of [...topics, ...topics.map((t) => `the history of ${t}`)]) {
+      try {
+        const r = await bob.chat.completions
+          .create({
+            model: 'gpt-4o-mini',
+            max_tokens: 20,
+            messages: [{ role: 'user', content: `Tell me one fact about ${topic}.` }],
+          })
+          .withResponse();
+        assert.equal(r.response.headers.get('x-ai-ratelimit-limit-86400-daily-tokens'), String(LIMIT));
+        ok++;
+        await gw.waitForLogs(); // usage is booked by the log phase
+      } catch (err) {
+        if (!(err instanceof OpenAI.RateLimitError)) throw err;
+        refused = err;
+        break;
+      }
+    }
+    assert.ok(refused, 'the budget ran out');
+    assert.ok(ok >= 2, `${ok} requests were served before the refusal`);
+    assert.equal(refused.status, 429);
+    const h = refused.headers;
+    assert.equal(h.get('x-ai-ratelimit-limit-86400-daily-tokens'), String(LIMIT));
+    const remaining = Number(h.get('x-ai-ratelimit-remaining-86400-daily-tokens'));
+    assert.ok(remaining >= 0 && remaining < LIMIT, `remaining ${remaining}`);
+    assert.ok(Number(h.get('x-ai-ratelimit-reset-86400-daily-tokens')) > 0);
+    assert.ok(Number(h.get('retry-after')) > 0);
+    assert.equal((refused.error as { code?: string } | undefined)?.code, 'BUDGET_EXCEEDED');
+
+    // one ledger row per served request of bob, with the usage the client saw booked
+    await gw.waitForLogs();
+    const rows = (await redis.xrange(ledgerStream(redisCfg.key_prefix), '-', '+')).map(([, f]) =>
+      Object.fromEntries(f.flatMap((_, i) => (i % 2 ? [] : [[f[i], f[i + 1]]]))),
+    );
+    const bobRows = rows.filter((r) => r['payer'] === 'consumer=bob');
+    assert.equal(bobRows.length, ok);
+    for (const r of bobRows) {
+      assert.equal(r['usage_source'], 'provider');
+      assert.ok(Number(r['prompt_tokens']) > 0 && Number(r['completion_tokens']) > 0);
+    }
+    const used = bobRows.reduce((a, r) => a + Number(r['prompt_tokens']) + Number(r['completion_tokens']), 0);
+    assert.equal(remaining, Math.max(0, LIMIT - used), 'the header counts the booked usage');
+    // the budget windows of both kong.yml policies for bob are Redis keys
+    for (const policy of ['daily-tokens', 'monthly-spend']) {
+      const base = `${makeKey(redisCfg.key_prefix, 'budget', policy, tag('consumer=bob'))}:`;
+      const keys = await redis.keys(`${base}*`);
+      assert.ok(keys.length > 0, `no Redis key under ${base}`);
+    }
+    await loadConfig(gw, mappedDoc);
   });
 });

@@ -1,14 +1,13 @@
 /**
  * Loads the exact kong/kong.yml that docker compose mounts and maps its compose host names to test
  * addresses — the only changes: `http://mock-llm:8080` → the mock LLM, every `redis` record
- * (`host: redis`) → the test Redis with a private key prefix. Kong's bundled `prometheus` plugin is not
- * emulated by the test gateway: a no-op stands in for it (its schema lists the fields kong.yml sets).
+ * (`host: redis`) → the test Redis with a private key prefix. Everything else (Kong's bundled
+ * key-auth, acl, rate-limiting, prometheus…) runs as written, on a real Kong.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { REPO_ROOT } from '../support/kong';
-import { BUNDLED, type BundledPlugin } from '../support/kong/bundled';
+import { REPO_ROOT } from '../support/real-kong';
 import type { RedisConfig } from '../../lib/schema/redis';
 
 export const KONG_YML = join(REPO_ROOT, 'kong', 'kong.yml');
@@ -47,34 +46,34 @@ export function mapKongYml(mockUrl: string, redis: RedisConfig): Mapped {
   return { doc: walk(doc) as Record<string, unknown>, replaced };
 }
 
-/** Stand-in for Kong's bundled prometheus plugin (metrics on the status API are Kong's, not ours). */
-export function installPrometheusStandIn(): void {
-  const all = BUNDLED as Map<string, BundledPlugin>;
-  if (all.has('prometheus')) return;
-  const bool = { type: 'boolean', default: false };
-  all.set('prometheus', {
-    name: 'prometheus',
-    priority: 13,
-    version: '3.9.1',
-    phases: ['log'],
-    schema: {
-      name: 'prometheus',
-      fields: [
-        {
-          config: {
-            type: 'record',
-            fields: [
-              { per_consumer: bool },
-              { status_code_metrics: bool },
-              { ai_metrics: bool },
-              { latency_metrics: bool },
-              { bandwidth_metrics: bool },
-              { upstream_health_metrics: bool },
-            ],
-          },
-        },
-      ],
-    },
-    access: () => undefined,
-  });
+/**
+ * The mapped document with one limit of one plugin-level policy of llm-token-accounting set to
+ * `limit` (nothing else changes): the shipped budgets are far too large to exhaust in a test.
+ */
+export function withLimit(
+  doc: Record<string, unknown>,
+  policy: string,
+  limit: number,
+): Record<string, unknown> {
+  const copy = structuredClone(doc);
+  let changed = 0;
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) return v.forEach(walk);
+    if (!v || typeof v !== 'object') return;
+    const o = v as Record<string, unknown>;
+    if (o['name'] === 'llm-token-accounting') {
+      const policies = (o['config'] as { policies?: { name: string; limits: { limit: number }[] }[] })
+        .policies;
+      for (const p of policies ?? [])
+        if (p.name === policy) {
+          p.limits[0]!.limit = limit;
+          changed++;
+        }
+      return;
+    }
+    Object.values(o).forEach(walk);
+  };
+  walk(copy);
+  if (changed !== 1) throw new Error(`withLimit: policy ${policy} found ${changed} times`);
+  return copy;
 }
