@@ -764,7 +764,7 @@ const FRAME = new Set(
   (
     "what's whats who's where's how's there's it's i'm im let's please tell know show explain give " +
     'get gets getting got one ones thing things way ways someone something anyone anything somebody ' +
-    'really actually ever even still also best good better kind sort type yes version ' +
+    'really actually ever even still also best good better great kind sort type yes version like ' +
     'among within across along around behind beyond per via upon onto toward towards against near inside ' +
     'outside despite throughout file function command library package module'
   ).split(' '),
@@ -808,6 +808,9 @@ for (const line of GENERIC_CLASSES) {
   for (const w of ws) GENERIC.set(stem(w), `=${ws[0]!}`);
 }
 
+/** "you've", "i'd", "we'll", "they're": a pronoun and an auxiliary, no content. */
+const PRONOUN_CONTRACTION = /^(?:i|you|we|they|he|she|it|that|there|who|what)'(?:ve|d|ll|re|m|s)$/;
+
 const isNumberWord = (w: string): boolean =>
   /^v?\d/.test(w) || SMALL[w] !== undefined || SCALE[w] !== undefined || ORDINAL[w] !== undefined;
 
@@ -822,6 +825,7 @@ function focusWords(toks: Tok[]): Map<string, string> {
     // "memory-safe" = "memory safe"; identifiers with digits or other marks stay whole.
     for (const w of /^\p{Ll}+(?:-\p{Ll}+)+$/u.test(low) ? low.split('-') : [low]) {
       if (w.length === 0 || STOP.has(w) || FRAME.has(w) || NEGATORS.has(w) || w.endsWith("n't")) continue;
+      if (PRONOUN_CONTRACTION.test(w)) continue;
       if (isNumberWord(w)) continue;
       const s = /^\p{Ll}+$/u.test(w) ? stem(w) : w;
       const key = GENERIC.get(s) ?? s;
@@ -920,6 +924,44 @@ function focusAgrees(
     if (best < ELABORATION_COS) unexplained++;
   }
   return unexplained <= allowed;
+}
+
+/** Diagnostics of the focus check (tests, tuning): content-word counts and, per differing word, its best
+ * word-vector cosine to the other text's content words (-1 = no vector) and its frequency rank. Never text. */
+export function focusStats(
+  aText: string,
+  bText: string,
+): {
+  nA: number;
+  nB: number;
+  askA: string;
+  askB: string;
+  diffA: { cos: number; rank: number }[];
+  diffB: { cos: number; rank: number }[];
+} {
+  const a = words(aText);
+  const b = words(bText);
+  const fa = focusWords(a);
+  const fb = focusWords(b);
+  const wv = focusVectors();
+  const diff = (mine: Map<string, string>, other: Map<string, string>): { cos: number; rank: number }[] =>
+    [...mine.entries()]
+      .filter(([k]) => !other.has(k))
+      .map(([, w]) => {
+        const rank = wv?.rank(w);
+        if (!wv || rank === undefined) return { cos: -1, rank: -1 };
+        let best = 0;
+        for (const o of other.values()) best = Math.max(best, wordCos(wv, w, o));
+        return { cos: best, rank };
+      });
+  return {
+    nA: fa.size,
+    nB: fb.size,
+    askA: askKind(a, aText),
+    askB: askKind(b, bText),
+    diffA: diff(fa, fb),
+    diffB: diff(fb, fa),
+  };
 }
 
 // ------------------------------------------------------------------------------------------------ main

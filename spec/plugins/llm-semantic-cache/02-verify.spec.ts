@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_VERIFY, verifyCandidate } from '../../../plugins/llm-semantic-cache/verify';
+import { DEFAULT_VERIFY, focusStats, verifyCandidate } from '../../../plugins/llm-semantic-cache/verify';
 
 const v = (a: string, b: string, opts = DEFAULT_VERIFY): ReturnType<typeof verifyCandidate> =>
   verifyCandidate(a, b, opts);
@@ -178,4 +178,22 @@ test('focus budget grows with the request: long rewordings may swap a few words,
     'Accelerate facilitates the training and utilization of PyTorch models with multi-GPU, TPU and mixed precision in a straightforward manner.';
   assert.equal(v(long, reworded).ok, true);
   assert.deepEqual(v(long, reworded, { ...DEFAULT_VERIFY, focusBudget: 0 }), { ok: false, failed: 'focus' });
+});
+
+test('focusStats reports counts and word-vector closeness of the differing words, never the words', () => {
+  const s = focusStats(
+    'How do I reset my password on the account settings page?',
+    'How do I delete my account on the account settings page?',
+  );
+  assert.equal(s.askA, 'open');
+  assert.equal(s.askB, 'open');
+  assert.equal(s.diffA.length, 2); // reset, password
+  assert.equal(s.diffB.length, 1); // delete
+  assert.ok(s.diffA.every((d) => d.cos < 0.7 && d.rank >= 0));
+  assert.ok(!JSON.stringify(s).includes('password'));
+  // Pronoun contractions and framing words are not content.
+  assert.deepEqual(
+    focusStats("What's the best trip you've ever had?", 'What is the best trip you have had?').diffA,
+    [],
+  );
 });
