@@ -1,5 +1,5 @@
 /**
- * Renders docs/dashboard.png from REAL metrics: starts the test gateway with the shipped kong/kong.yml
+ * Renders docs/dashboard.png from REAL metrics: starts a real Kong 3.9 with the shipped kong/kong.yml
  * (mock LLM + Redis mapped as in spec/deploy/30-kong-yml.spec.ts), the real plugin server with
  * LLM_METRICS_ADDR, drives mixed traffic with the official openai SDK (chat, streams, cache repeats,
  * PII, a blocked injection, embeddings), scrapes /metrics, writes an HTML page
@@ -11,11 +11,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { startGateway, REPO_ROOT } from '../spec/support/kong';
+import { startKong, REPO_ROOT } from '../spec/support/real-kong';
 import { startMockLlm } from '../spec/support/mock-llm';
-import { createLuaRunner } from '../spec/support/lua-host';
 import { connectTestRedis, flushPrefix, redisTestConfig } from '../spec/helpers/redis';
-import { installPrometheusStandIn, mapKongYml } from '../spec/deploy/kong-yml';
+import { mapKongYml } from '../spec/deploy/kong-yml';
+import { loadConfig } from '../spec/conformance/helpers';
 import { freePort, parseProm, type Sample } from '../spec/deploy/helpers';
 
 const esc = (s: string) =>
@@ -126,19 +126,12 @@ ${bars('Fail-open events', group(s, 'ai_llm_fail_open_total', ['plugin', 'reason
 }
 
 async function main(): Promise<void> {
-  installPrometheusStandIn();
   const redisCfg = redisTestConfig('dashboard');
   const redis = await connectTestRedis(redisCfg);
   const mock = await startMockLlm({ ttftMs: 40, tokensPerSecond: 2000 });
-  const lua = await createLuaRunner();
   const port = await freePort();
-  const gw = await startGateway({
-    pluginServerConf: join(REPO_ROOT, 'kong/pluginserver.conf'),
-    luaPlugins: ['llm-response-tap'],
-    luaRunner: lua,
-    config: mapKongYml(mock.url, redisCfg).doc,
-    env: { LLM_METRICS_ADDR: `127.0.0.1:${port}` },
-  });
+  const gw = await startKong({ env: { LLM_METRICS_ADDR: `127.0.0.1:${port}` } });
+  await loadConfig(gw, mapKongYml(mock.url, redisCfg).doc);
   let requests = 0;
   try {
     const client = (key: string) =>
@@ -217,7 +210,6 @@ async function main(): Promise<void> {
   } finally {
     await gw.stop();
     await mock.stop();
-    await lua.close();
     await flushPrefix(redis, redisCfg.key_prefix);
     redis.disconnect();
   }
