@@ -1,27 +1,26 @@
 /**
- * Operations API, metrics endpoint and alert webhook end to end: the test gateway runs the REAL plugin
- * server (kong/pluginserver.conf, dist/plugins) with LLM_OPS_ADDR / LLM_METRICS_ADDR / the alert
- * webhook set through `env`, real Redis, the mock LLM, the Lua tap and the official openai SDK.
+ * Operations API, metrics endpoint and alert webhook end to end on a real Kong 3.9: Kong starts the
+ * plugin server from the shipped settings (kong/pluginserver.conf, dist/plugins) with LLM_OPS_ADDR /
+ * LLM_METRICS_ADDR / the alert webhook in its environment; real Redis, the mock LLM, the Lua tap on
+ * Kong's Lua path and the official openai SDK.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import OpenAI from 'openai';
 import type Redis from 'ioredis';
-import { startGateway, REPO_ROOT, type GatewayHandle, type LuaPluginRunner } from '../support/kong';
+import { startKong, type KongHandle } from '../support/real-kong';
 import { startMockLlm, type MockLlm } from '../support/mock-llm';
-import { createLuaRunner } from '../support/lua-host';
+import { loadConfig } from '../conformance/helpers';
 import { connectTestRedis, flushPrefix, redisTestConfig } from '../helpers/redis';
 import { fetchWhenUp, freePort, parseProm, startReceiver, sumOf, type Receiver } from './helpers';
 
 const TOKEN = 'ops-token-0123456789abcdef';
 
-describe('deploy: operations API, metrics and alerts (integration)', () => {
-  let gw: GatewayHandle;
+describe('deploy (real Kong): operations API, metrics and alerts', () => {
+  let gw: KongHandle;
   let mock: MockLlm;
   let redis: Redis;
   let hook: Receiver;
-  let lua: LuaPluginRunner;
   let opsUrl: string;
   let metricsUrl: string;
   const redisCfg = redisTestConfig('ops');
@@ -128,11 +127,7 @@ describe('deploy: operations API, metrics and alerts (integration)', () => {
     const [opsPort, metricsPort] = [await freePort(), await freePort()];
     opsUrl = `http://127.0.0.1:${opsPort}`;
     metricsUrl = `http://127.0.0.1:${metricsPort}`;
-    gw = await startGateway({
-      pluginServerConf: join(REPO_ROOT, 'kong/pluginserver.conf'),
-      luaPlugins: ['llm-response-tap'],
-      luaRunner: (lua = await createLuaRunner()),
-      config: config(),
+    gw = await startKong({
       env: {
         LLM_OPS_ADDR: `127.0.0.1:${opsPort}`,
         LLM_OPS_TOKEN: TOKEN,
@@ -143,12 +138,12 @@ describe('deploy: operations API, metrics and alerts (integration)', () => {
         LLM_ALERT_TOKENS_PER_MIN: '1000000000',
       },
     });
+    await loadConfig(gw, config());
   });
   after(async () => {
     await gw?.stop();
     await mock?.stop();
     await hook?.stop();
-    await lua?.close();
     if (redis) {
       await flushPrefix(redis, prefix);
       redis.disconnect();
