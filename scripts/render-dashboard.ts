@@ -96,7 +96,7 @@ section.wide{grid-column:span 2}h2{font-size:12px;font-weight:600;margin:0 0 8px
 .empty{color:#8e8e8e}.ok{color:#73bf69}.bad{color:#f2495c}
 </style></head><body>
 <h1>Kong LLM plugins — metrics of a test run</h1>
-<div class="meta">${esc(meta.when)} · ${meta.requests} client requests through kong/kong.yml (test gateway, real plugin server, mock LLM, Redis) · scraped from LLM_METRICS_ADDR/metrics</div>
+<div class="meta">${esc(meta.when)} · ${meta.requests} client requests through kong/kong.yml (real Kong 3.9, plugin server, mock LLM, Redis) · scraped from LLM_METRICS_ADDR/metrics</div>
 <div class="grid">
 ${stat('Requests accounted', String(sum('ai_llm_requests_total')), 'ai_llm_requests_total')}
 ${stat('Total cost', usd(sum('ai_llm_cost_usd_total')), 'ai_llm_cost_usd_total')}
