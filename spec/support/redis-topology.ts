@@ -348,6 +348,9 @@ export async function startClusterTopology(): Promise<ClusterTopology> {
         `nodes-${port}.conf`,
         '--cluster-node-timeout',
         '1000',
+        // a replica may always take over (the default refuses after ~10 node timeouts apart)
+        '--cluster-replica-validity-factor',
+        '0',
         '--dbfilename',
         `dump-${port}.rdb`,
       ]);
