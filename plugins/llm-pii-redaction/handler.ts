@@ -20,7 +20,15 @@ import { forEachText, type TextLocation } from '../../lib/openai/walk';
 import { PluginError, isPluginError } from '../../lib/errors';
 import { errInfo, logOncePer, pluginLogger, type Logger } from '../../lib/log';
 import * as metrics from '../../lib/metrics';
-import { compileDetectors, createSession, type Action, type Detector, type PiiCategory } from './redact';
+import {
+  compileDetectors,
+  createSession,
+  type Action,
+  type Detection,
+  type Detector,
+  type PiiCategory,
+} from './redact';
+import { WINDOW, yieldToLoop } from './detectors/compile';
 import {
   NAME_OF,
   actionTable,
@@ -32,6 +40,9 @@ import {
 } from './schema';
 
 export const NAME = 'llm-pii-redaction';
+
+/** Bodies with more text than this are scanned asynchronously before the rewrite (see redactRequest). */
+const ASYNC_SCAN_CHARS = 32_768;
 
 export interface Deps {
   log?: Logger;
@@ -153,7 +164,36 @@ export class PiiRedaction {
     }
     const body = req.llm.body;
     const session = createSession(detector, this.actions, this.sessionOptions());
-    const changed = forEachText(body, (text, loc) => (this.wants(loc) ? session.redact(text) : undefined));
+    // Large bodies are scanned first, asynchronously (window by window, yielding between windows and
+    // between texts), so one big request does not hold the plugin server's event loop; the rewrite pass
+    // then uses those detections. Any failure still rejects, and guard() answers 500 (fail closed).
+    const texts: string[] = [];
+    let total = 0;
+    forEachText(body, (text, loc) => {
+      if (this.wants(loc)) {
+        texts.push(text);
+        total += text.length;
+      }
+      return undefined;
+    });
+    const pre: (Detection[] | undefined)[] = [];
+    if (total > ASYNC_SCAN_CHARS && detector.detectAsync) {
+      let sinceYield = 0;
+      for (const t of texts) {
+        if (sinceYield >= WINDOW) {
+          await yieldToLoop();
+          sinceYield = 0;
+        }
+        pre.push(t.length > WINDOW ? await detector.detectAsync(t) : detector.detect(t));
+        sinceYield += t.length;
+      }
+    }
+    let visited = 0;
+    const changed = forEachText(body, (text, loc) => {
+      if (!this.wants(loc)) return undefined;
+      const i = visited++;
+      return session.redact(text, texts[i] === text ? pre[i] : undefined);
+    });
 
     const counts: PiiCounts = {};
     const actionOf: Partial<Record<CategoryName, Action>> = {};

@@ -15,8 +15,11 @@ export { compileDetectors } from './detectors/compile';
 export type Action = 'placeholder' | 'mask' | 'synthetic' | 'hash' | 'block';
 
 export interface RedactSession {
-  /** Applies the per-category actions to `text`; placeholders are stable across calls of the session. */
-  redact(text: string): string;
+  /**
+   * Applies the per-category actions to `text`; placeholders are stable across calls of the session.
+   * `detections` (from detector.detectAsync on the same text) skips the synchronous scan.
+   */
+  redact(text: string, detections?: Detection[]): string;
   /** placeholder → original (only for the 'placeholder' action). */
   restoreMap(): Record<string, string>;
   /** Detections per category over all redact() calls. */
@@ -102,9 +105,9 @@ export function createSession(
   };
 
   return {
-    redact(text: string): string {
+    redact(text: string, detections?: Detection[]): string {
       if (typeof text !== 'string' || text.length === 0) return text;
-      const dets = detector.detect(text);
+      const dets = detections ?? detector.detect(text);
       if (dets.length === 0) return text;
       let out = '';
       let pos = 0;

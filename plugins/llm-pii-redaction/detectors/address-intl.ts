@@ -90,6 +90,10 @@ const TAILS: RegExp[] = [
   ),
 ];
 
+/** A city right after a postcode the other tails already took ("…, 69002 Lyon"), or "/City" after a district. */
+const CITY_AFTER_CODE = new RegExp(`^ ${CITY}${PROVINCE}?(?![\\p{L}\\d])`, 'u');
+const SLASH_CITY = /^\/[\p{Lu}][\p{L}\p{M}'’-]{1,30}(?![\p{L}\d])/u;
+
 /** Words that end an address even when capitalised ("…, Thanks", "…, Please"). */
 const STOP =
   /^(?:,\s?|\s[-–]\s)(?:Thanks|Thank|Please|Regards|Best|Cheers|Kind|Attention|Attn|Dear|Hi|Hello|And|But|Or|So|The|I|We|You|He|She|It|They|My|Our|Your|Tel|Phone|Mobile|Email|Fax|Call)\b/;
@@ -101,7 +105,9 @@ export function extendIntl(text: string, end: number, isCommon: (w: string) => b
     const rest = text.slice(e, e + 100);
     if (STOP.test(rest)) break;
     let moved = false;
-    for (const re of TAILS) {
+    const prev = text.charCodeAt(e - 1);
+    const extra = prev >= 48 && prev <= 57 ? CITY_AFTER_CODE : SLASH_CITY;
+    for (const re of [...TAILS, extra]) {
       const m = re.exec(rest);
       if (!m || m[0].length === 0) continue;
       const words = m[0].match(/\p{L}[\p{L}\p{M}'’.-]*/gu) ?? [];

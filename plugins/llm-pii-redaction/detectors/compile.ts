@@ -76,25 +76,45 @@ export function compileDetectors(cfg: DetectorConfig): Detector {
     detect(text: string): Detection[] {
       if (typeof text !== 'string' || text.length === 0) return [];
       const cands: Detection[] = [];
-      if (text.length <= WINDOW) {
-        scan(text, 0, cands);
-      } else {
-        let start = 0;
-        while (start < text.length) {
-          let end = Math.min(text.length, start + WINDOW);
-          if (end < text.length) {
-            // end the window at whitespace when one is near, so tokens are rarely cut
-            const ws = text.lastIndexOf(' ', end);
-            if (ws > end - OVERLAP / 2 && ws > start) end = ws;
-          }
-          scan(text.slice(start, end), start, cands);
-          if (end >= text.length) break;
-          start = end - OVERLAP;
-        }
+      for (const [start, end] of windows(text)) scan(text.slice(start, end), start, cands);
+      return resolveOverlaps(cands, text);
+    },
+    async detectAsync(text: string): Promise<Detection[]> {
+      if (typeof text !== 'string' || text.length === 0) return [];
+      const cands: Detection[] = [];
+      let first = true;
+      for (const [start, end] of windows(text)) {
+        if (!first) await yieldToLoop();
+        first = false;
+        scan(text.slice(start, end), start, cands);
       }
       return resolveOverlaps(cands, text);
     },
   };
+}
+
+/** setImmediate, so timers and I/O callbacks run between two windows of one large input. */
+export function yieldToLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Overlapping windows of at most WINDOW characters, ending at whitespace when one is near. */
+function windows(text: string): [number, number][] {
+  if (text.length <= WINDOW) return [[0, text.length]];
+  const out: [number, number][] = [];
+  let start = 0;
+  while (start < text.length) {
+    let end = Math.min(text.length, start + WINDOW);
+    if (end < text.length) {
+      // end the window at whitespace when one is near, so tokens are rarely cut
+      const ws = text.lastIndexOf(' ', end);
+      if (ws > end - OVERLAP / 2 && ws > start) end = ws;
+    }
+    out.push([start, end]);
+    if (end >= text.length) break;
+    start = end - OVERLAP;
+  }
+  return out;
 }
 
 /** The end of a span cut at `e`, without trailing separators. */

@@ -58,6 +58,12 @@ export interface DetectorConfig {
 export interface Detector {
   /** Non-overlapping detections sorted by start offset. Never throws on any string input. */
   detect(text: string): Detection[];
+  /**
+   * The same result as detect(), but a long input is scanned window by window with a macrotask yield
+   * between windows, so the event loop is never held for one whole large input. Optional: injected test
+   * detectors may omit it.
+   */
+  detectAsync?(text: string): Promise<Detection[]>;
 }
 
 /** A detector function for one family of categories; returns candidates that may overlap. */

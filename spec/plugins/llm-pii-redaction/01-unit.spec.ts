@@ -88,7 +88,7 @@ describe('llm-pii-redaction access: redaction', () => {
       '<SSN_1>': SSN,
     });
     const counts = { email: 5, phone: 1, creditcard: 1, ssn: 1 };
-    assert.deepEqual(k.shared['llm.pii'], { counts, action: 'redact' });
+    assert.deepEqual(k.shared['llm.pii'], { counts, action: 'redact', restore_entries: 4 });
     assert.deepEqual(
       k.calls.filter((c) => c[0] === 'log.setSerializeValue').map((c) => c[1]),
       [['ai.pii.counts', counts]],
@@ -175,7 +175,7 @@ describe('llm-pii-redaction access: redaction', () => {
     });
     const k = await run({ body: { model: 'm', messages: [{ role: 'user', content: 'I am EMP-123456' }] } });
     assert.equal(sent(k).messages[0]!.content, 'I am <EMPLOYEE_ID_1>');
-    assert.deepEqual(k.shared['llm.pii'], { counts: { custom: 1 }, action: 'redact' });
+    assert.deepEqual(k.shared['llm.pii'], { counts: { custom: 1 }, action: 'redact', restore_entries: 1 });
   });
 });
 
