@@ -1,18 +1,22 @@
 /**
  * Abuse: a seeded secrets/PII scan. One full-chain run (key-auth, llm-prompt-guard, llm-pii-redaction with
  * restore, llm-token-accounting, llm-semantic-cache, llm-model-router with a provider key, llm-response-tap)
- * through the test gateway with the real plugin server (dist/plugins), a private Redis and the mock LLM,
- * seeded with known PII values, the consumer's API key and the provider key; then EVERYTHING is scanned:
- * the plugin-server log, every Redis key and value under the key_prefix, and the metrics endpoint text.
+ * on a real Kong 3.9.3 (spec/support/real-kong.ts: DB-less, Kong log_level info and the plugins' own log
+ * level debug, plugin server started by Kong
+ * from dist/plugins, the Lua tap on Kong's Lua path), a private Redis and the mock LLM, seeded with known
+ * PII values, the consumer's API key and the provider key; then EVERYTHING is scanned: Kong's error.log
+ * (which holds the plugin server's stdout/stderr lines), every other file Kong wrote under logs/ (access
+ * logs), every Redis key and value (the whole private Redis, not only the key_prefix), and the metrics text.
  * The cache stores the REDACTED prompt/answer: placeholders are fine, originals are not.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import OpenAI from 'openai';
-import { startGateway, REPO_ROOT, type GatewayHandle } from '../support/kong';
+import { startKong, type KongHandle } from '../support/real-kong';
 import { startMockLlm, type MockLlm } from '../support/mock-llm';
 import { PrivateRedis, chat, freePort, keysUnder, post, until } from './helpers';
 
@@ -45,7 +49,7 @@ function getText(url: string): Promise<string> {
 }
 
 describe('abuse: seeded secrets/PII never reach logs, Redis or metrics', () => {
-  let gw: GatewayHandle;
+  let gw: KongHandle;
   let mock: MockLlm;
   let rds: PrivateRedis;
   let metricsPort = 0;
@@ -55,11 +59,9 @@ describe('abuse: seeded secrets/PII never reach logs, Redis or metrics', () => {
     mock = await startMockLlm();
     metricsPort = await freePort();
     const redis = { host: '127.0.0.1', port: rds.port, key_prefix: PREFIX };
-    gw = await startGateway({
-      pluginServerConf: join(REPO_ROOT, 'kong/pluginserver.conf'),
-      pluginsDir: join(REPO_ROOT, 'dist/plugins'),
-      luaPlugins: ['llm-response-tap'],
-      env: { LLM_METRICS_ADDR: `127.0.0.1:${metricsPort}` },
+    gw = await startKong({
+      // the plugins' own debug lines are scanned too: the rule holds at every level
+      env: { LLM_METRICS_ADDR: `127.0.0.1:${metricsPort}`, LLM_PLUGINS_LOG_LEVEL: 'debug' },
       config: {
         _format_version: '3.0',
         services: [
@@ -209,14 +211,26 @@ describe('abuse: seeded secrets/PII never reach logs, Redis or metrics', () => {
     );
     hits.length = 0;
 
+    // Kong's error.log: Kong's own lines and the plugin server's stdout/stderr, copied there at [info]
+    // with a `[llm_token_accounting:<pid>]` prefix (the entry that starts the one Node process)
     const log = gw.pluginServerLog();
-    log.forEach((line, i) => scan(`plugin-server log line ${i}`, line));
+    log.forEach((line, i) => scan(`error.log line ${i}`, line));
+    const psLines = log.filter((l) => /\[llm_token_accounting:\d+\]/.test(l));
+    assert.ok(psLines.length > 0, "the plugin server's own lines are in the scanned error.log");
+    // every other file Kong wrote under logs/ (proxy and admin access logs)
+    const logDir = join(gw.prefix ?? '', 'logs');
+    const logFiles = gw.prefix ? fs.readdirSync(logDir).filter((f) => f !== 'error.log') : [];
+    for (const f of logFiles) scan(`logs/${f}`, fs.readFileSync(join(logDir, f)));
 
     const r = await rds.client();
     await until('cache entries written', async () =>
       (await keysUnder(r, PREFIX)).some((k) => k.includes(':cache:e:')),
     );
-    const keys = await keysUnder(r, PREFIX);
+    // the whole private Redis, not only the key_prefix (a plugin writing elsewhere is caught too)
+    const keys = await keysUnder(r, '');
+    // (a Redis Cluster hash tag may wrap the prefix: `{<prefix>:v1:ledger}:d:<id>`)
+    const outside = keys.filter((k) => !k.startsWith(`${PREFIX}:`) && !k.startsWith(`{${PREFIX}:`));
+    assert.deepEqual(outside, [], 'every key is under the configured key_prefix');
     const types: Record<string, number> = {};
     let cacheEntryPlaceholders = 0;
     for (const k of keys) {
@@ -248,7 +262,8 @@ describe('abuse: seeded secrets/PII never reach logs, Redis or metrics', () => {
     scan('metrics', metrics);
 
     t.diagnostic(
-      `scanned ${log.length} log lines, ${keys.length} redis keys ${JSON.stringify(types)}, ` +
+      `scanned ${log.length} error.log lines (${psLines.length} from the plugin server), ` +
+        `logs/ files [${logFiles.join(', ')}], ${keys.length} redis keys ${JSON.stringify(types)}, ` +
         `${metrics.length} metrics chars; cache entries with placeholders: ${cacheEntryPlaceholders}`,
     );
     assert.ok(log.length > 0 && keys.length > 0);
