@@ -8,7 +8,7 @@
  * words replaced at random (seeded), so every entry is distinct. Queries: half near-duplicates of stored entries
  * (one word dropped), half unseen sentences. Prints one JSON line.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BuiltinEmbedder, BUILTIN_DEFAULT_THRESHOLD } from '../lib/embeddings';
 import { createIndex, type VectorIndex } from '../lib/vector';
@@ -42,6 +42,10 @@ function main(): void {
   const corpus = resolve(
     arg('--corpus', resolve(__dirname, '..', '..', 'shared', 'eval', 'cache', 'paws-wiki-dev.tsv')),
   );
+  if (!existsSync(corpus)) {
+    process.stderr.write(`bench-cache: corpus ${corpus} not found; pass --corpus <pairs.tsv>\n`);
+    process.exit(2);
+  }
   const base = [
     ...new Set(
       readFileSync(corpus, 'utf8')

@@ -13,7 +13,7 @@
  * (EVAL_OPENAI_MODEL, default text-embedding-3-small; EVAL_OPENAI_KEY → Authorization: Bearer …).
  * Prints ONE JSON line on stdout; writes a precision–recall SVG.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { BUILTIN_DEFAULT_THRESHOLD, createEmbedder, dot, type Embedder } from '../lib/embeddings';
 import { DEFAULT_VERIFY, verifyCandidate } from '../plugins/llm-semantic-cache/verify';
@@ -45,6 +45,10 @@ function parseArgs(argv: string[]): { files: string[]; svg: string; seed: number
   if (files.length === 0) {
     const dir = resolve(__dirname, '..', '..', 'shared', 'eval', 'cache');
     files.push(resolve(dir, 'gptcache-paraphrases-dev.json'), resolve(dir, 'paws-wiki-dev.tsv'));
+    if (!files.every((f) => existsSync(f))) {
+      process.stderr.write('eval-cache: no files given and the development sets are not beside the repo\n');
+      process.exit(2);
+    }
   }
   return { files, svg, seed, threshold };
 }
@@ -327,7 +331,15 @@ async function main(): Promise<void> {
     });
   }
   svgPlot(curves, defaults, args.svg);
-  process.stdout.write(JSON.stringify({ seed: args.seed, svg: args.svg, datasets: out }) + '\n');
+  // Per file, per embedder: what the default settings would do (threshold, verification on).
+  const summary = out.map((d) => ({
+    dataset: d.dataset,
+    embedders: (d.embedders as Record<string, unknown>[]).map((e) => ({
+      embedder: e.embedder,
+      ...(e.verify_on as { at_default: Point }).at_default,
+    })),
+  }));
+  process.stdout.write(JSON.stringify({ seed: args.seed, svg: args.svg, summary, datasets: out }) + '\n');
 }
 
 main().catch((err: unknown) => {
