@@ -28,7 +28,7 @@ import {
   type Detector,
   type PiiCategory,
 } from './redact';
-import { WINDOW, yieldToLoop } from './detectors/compile';
+import { ASYNC_WINDOW, yieldToLoop } from './detectors/compile';
 import {
   NAME_OF,
   actionTable,
@@ -180,11 +180,11 @@ export class PiiRedaction {
     if (total > ASYNC_SCAN_CHARS && detector.detectAsync) {
       let sinceYield = 0;
       for (const t of texts) {
-        if (sinceYield >= WINDOW) {
+        if (sinceYield >= ASYNC_WINDOW) {
           await yieldToLoop();
           sinceYield = 0;
         }
-        pre.push(t.length > WINDOW ? await detector.detectAsync(t) : detector.detect(t));
+        pre.push(t.length > ASYNC_WINDOW ? await detector.detectAsync(t) : detector.detect(t));
         sinceYield += t.length;
       }
     }

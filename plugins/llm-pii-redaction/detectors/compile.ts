@@ -26,6 +26,8 @@ import { compileCustom, detectCustom } from './custom';
 /** Inputs longer than this are scanned in overlapping windows, so the work per window is bounded. */
 export const WINDOW = 16384;
 export const OVERLAP = 512;
+/** detectAsync scans in smaller windows, so each synchronous slice stays far below 10 ms. */
+export const ASYNC_WINDOW = 4096;
 
 type Fn = (text: string, out: Detection[]) => void;
 
@@ -83,7 +85,7 @@ export function compileDetectors(cfg: DetectorConfig): Detector {
       if (typeof text !== 'string' || text.length === 0) return [];
       const cands: Detection[] = [];
       let first = true;
-      for (const [start, end] of windows(text)) {
+      for (const [start, end] of windows(text, ASYNC_WINDOW)) {
         if (!first) await yieldToLoop();
         first = false;
         scan(text.slice(start, end), start, cands);
@@ -99,12 +101,12 @@ export function yieldToLoop(): Promise<void> {
 }
 
 /** Overlapping windows of at most WINDOW characters, ending at whitespace when one is near. */
-function windows(text: string): [number, number][] {
-  if (text.length <= WINDOW) return [[0, text.length]];
+function windows(text: string, size = WINDOW): [number, number][] {
+  if (text.length <= size) return [[0, text.length]];
   const out: [number, number][] = [];
   let start = 0;
   while (start < text.length) {
-    let end = Math.min(text.length, start + WINDOW);
+    let end = Math.min(text.length, start + size);
     if (end < text.length) {
       // end the window at whitespace when one is near, so tokens are rarely cut
       const ws = text.lastIndexOf(' ', end);

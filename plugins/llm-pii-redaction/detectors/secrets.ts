@@ -37,6 +37,7 @@ const FIXED: RegExp[] = [
   /\bBasic\s+[A-Za-z0-9+/]{12,2048}={0,2}/g,
 ];
 
+const PEM_END = /-----END (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY(?: BLOCK)?-----/g;
 const PEM_BEGIN = /-----BEGIN (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY(?: BLOCK)?-----/g;
 
 /** A secret-like name (api_key, SECRET_KEY, client-secret, DB_PASSWORD, AccountKey …), then its value. */
@@ -72,6 +73,16 @@ export function detectSecrets(text: string, out: Detection[]): void {
     const close = text.indexOf('-----', endIdx + 8);
     push(m.index, close < 0 ? endIdx + 8 : close + 5, 0.99);
   });
+  // the tail of a key block whose BEGIN line lies before this window (long inputs are scanned in
+  // windows): the key lines before an END line are redacted back to where the base64 block starts
+  if (text.includes('-----END')) {
+    eachMatch(PEM_END, text, (m) => {
+      let s = m.index;
+      while (s > 0 && /[A-Za-z0-9+/=\s\\]/.test(text[s - 1] ?? '')) s--;
+      if (text.slice(Math.max(0, s - 6), s + 11).includes('-----BEGIN')) return; // a whole block: done above
+      if (m.index - s >= 16) push(s, m.index + m[0].length, 0.99);
+    });
+  }
   // AWS secret access keys have no prefix: 40 base64 characters near an access key id
   if (/\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/.test(text)) {
     eachMatch(AWS_SECRET, text, (m) => {

@@ -59,9 +59,9 @@ export interface Detector {
   /** Non-overlapping detections sorted by start offset. Never throws on any string input. */
   detect(text: string): Detection[];
   /**
-   * The same result as detect(), but a long input is scanned window by window with a macrotask yield
-   * between windows, so the event loop is never held for one whole large input. Optional: injected test
-   * detectors may omit it.
+   * Like detect(), but a long input is scanned in smaller windows (4 KiB, 512 characters of overlap) with a
+   * macrotask yield between windows, so the event loop is never held for one whole large input. Optional:
+   * injected test detectors may omit it.
    */
   detectAsync?(text: string): Promise<Detection[]>;
 }
