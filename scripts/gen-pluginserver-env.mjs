@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const confPath = join(root, 'kong', 'pluginserver.conf');
 const envPath = join(root, 'kong', 'pluginserver.env');
-const LUA_PLUGINS = ['llm-response-tap'];
+const LUA_PLUGINS = ['llm-response-tap', 'llm-sentinel'];
 
 /** Parse kong.conf syntax: `key = value`, `#` comments (Kong strips unescaped # to end of line). */
 export function parseConf(text) {

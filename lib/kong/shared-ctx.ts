@@ -84,6 +84,8 @@ export interface GuardVerdict {
 export interface PiiSummary {
   counts: Record<string, number>;
   action?: string;
+  /** Placeholders to restore (`llm.pii_restore` holds them); the tap counts a restore it cannot do. */
+  restore_entries?: number;
 }
 
 /** The key → value type map. */

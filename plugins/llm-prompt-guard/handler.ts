@@ -141,7 +141,11 @@ export class PromptGuard {
       readLlmRequest(k, { maxBytes: c.max_request_body_size, maxDepth: 64, maxMessages: 10_000 }),
       k.route(),
     ]);
-    if (!req.llm || !(c.operations as string[]).includes(req.llm.operation)) return;
+    if (!req.llm || !(c.operations as string[]).includes(req.llm.operation)) {
+      // nothing to guard: still leave the marker llm-sentinel checks (kong/plugins/llm-sentinel)
+      await k.setShared('llm.guard', { action: 'allow', score: 0, rules: [] });
+      return;
+    }
     const body = req.llm.body as object;
     const routeName = typeof route?.name === 'string' && route.name ? route.name : 'unknown';
 
@@ -194,13 +198,18 @@ export class PromptGuard {
 
     this.count(routeName, action, hits);
     this.logVerdict(verdict, routeName, req.llm.operation, removed);
-    await Promise.all([k.setShared('llm.guard', verdict), k.setSerializeValue('ai.guard', verdict)]);
-
+    // llm.guard is the marker llm-sentinel checks: written after the request's effects, so a plugin
+    // server lost mid-phase leaves none (the sentinel refuses the request); a written 'block' whose
+    // exit never reached Kong is refused by the sentinel too.
+    const mark = () =>
+      Promise.all([k.setShared('llm.guard', verdict), k.setSerializeValue('ai.guard', verdict)]);
     switch (action) {
       case 'block':
+        await mark();
         await k.exitError(400, 'PROMPT_BLOCKED', BLOCK_MESSAGE);
         return;
       case 'flag':
+        await mark();
         await k.setResponseHeader(c.flag_header, 'flagged');
         return;
       case 'sanitize':
@@ -208,8 +217,10 @@ export class PromptGuard {
           k.setUpstreamBody(JSON.stringify(body)),
           k.setResponseHeader(c.flag_header, 'sanitized'),
         ]);
+        await mark();
         return;
       default:
+        await mark();
         return;
     }
   }

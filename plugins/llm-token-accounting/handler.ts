@@ -162,12 +162,20 @@ export class TokenAccounting {
       maxDepth: 64,
       maxMessages: 10_000,
     });
-    if (!req.llm) {
-      if (c.pass_through_other) return;
-      throw new PluginError('BODY_SHAPE', 'this route only accepts LLM API requests', 400, true);
+    if (!req.llm || !c.count_operations.includes(req.llm.operation)) {
+      if (!req.llm && !c.pass_through_other)
+        throw new PluginError('BODY_SHAPE', 'this route only accepts LLM API requests', 400, true);
+      // nothing to count: still leave the marker llm-sentinel checks when fault_tolerant is off
+      if (!c.fault_tolerant)
+        await k.setShared('llm.accounting', {
+          prompt_tokens: 0,
+          reserved: 0,
+          stream: false,
+          started_ms: this.now(),
+        });
+      return;
     }
     const llm = req.llm;
-    if (!c.count_operations.includes(llm.operation)) return;
     const model = typeof llm.body.model === 'string' ? llm.body.model : 'unknown';
     const price = this.prices.forModel(model);
     if (!price.prices && c.unknown_model === 'reject') {

@@ -39,6 +39,14 @@ function Handler:header_filter(conf)
     local kind = tap.detect_kind(kong.response.get_header("Content-Type"),
                                  kong.response.get_header("Content-Encoding"))
     local map = conf.restore_pii and kong.ctx.shared[RESTORE_KEY] or nil
+    if conf.restore_pii and not map then
+      -- placeholders were sent upstream but their originals are gone: they stay in the answer (never
+      -- another request's values); counted for GET /llm-sentinel/status
+      local pii = kong.ctx.shared["llm.pii"]
+      if type(pii) == "table" and (tonumber(pii.restore_entries) or 0) > 0 and ngx.shared.kong then
+        ngx.shared.kong:incr("llm_tap:restore_missing", 1, 0)
+      end
+    end
     local t = tap.new({
       kind = kind,
       max_text_bytes = conf.max_text_bytes,

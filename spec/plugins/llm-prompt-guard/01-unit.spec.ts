@@ -158,7 +158,8 @@ describe('llm-prompt-guard access: injection', () => {
     const { run } = make();
     const k1 = await run('plain', { path: '/health', headers: { 'content-type': 'text/plain' } });
     assert.equal(k1.exited, undefined);
-    assert.equal(k1.shared['llm.guard'], undefined);
+    // nothing to guard, but the marker llm-sentinel checks is there (an 'allow' verdict)
+    assert.deepEqual(k1.shared['llm.guard'], { action: 'allow', score: 0, rules: [] });
     const k2 = await run({ model: 'text-embedding-3-small', input: INJECTION }, { path: '/v1/embeddings' });
     assert.equal(k2.exited, undefined);
     blocked(
