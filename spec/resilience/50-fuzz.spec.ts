@@ -1,6 +1,9 @@
 /**
  * Abuse: property-based tests (fast-check) of every request parser and detector at unit level, plus a
- * sample of hostile bodies through the real gateway (full chain incl. the Lua tap).
+ * sample of hostile bodies through a real Kong 3.9.3 (spec/support/real-kong.ts: DB-less, the plugin
+ * server started by Kong from dist/plugins, key-auth, guard, PII, accounting on a private Redis, cache
+ * and the Lua llm-response-tap on Kong's Lua path): each gets a 4xx with a stable error.code or passes
+ * through, and the plugin server survives all of them (same Pid, Events back to 0).
  *
  * Property: for any input, a parser/detector returns or throws ONLY a PluginError with a 4xx status,
  * and each call is bounded in time (generous bounds for a loaded 2-core CI machine: 100 ms per ordinary
@@ -8,7 +11,6 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { parseJsonBody, parseChatRequest, forEachText, type BodyLimits } from '../../lib/openai';
 import { isPluginError } from '../../lib/errors';
@@ -16,7 +18,7 @@ import { countChatPrompt, countText } from '../../lib/tokens';
 import { compileDetectors, createSession, ALL_CATEGORIES } from '../../plugins/llm-pii-redaction/redact';
 import { compileInjectionDetector } from '../../plugins/llm-prompt-guard/detect/detector';
 import { buildKey, canonical, parseCacheControl } from '../../plugins/llm-semantic-cache/key';
-import { startGateway, REPO_ROOT, type GatewayHandle } from '../support/kong';
+import { startKong, type KongHandle } from '../support/real-kong';
 import { startMockLlm, type MockLlm } from '../support/mock-llm';
 import { PrivateRedis, chat, post, until } from './helpers';
 
@@ -303,7 +305,8 @@ describe('abuse: property-based parsers and detectors (unit)', () => {
 // ---- through the real gateway -------------------------------------------------------------------
 
 interface Status {
-  Events: number;
+  Pid: number;
+  Events?: number;
 }
 
 /** Documented 4xx codes a hostile body may get (lib/errors.ts); anything else fails the test. */
@@ -317,8 +320,8 @@ const STABLE_CODES = new Set([
   'PII_BLOCKED',
 ]);
 
-describe('abuse: hostile bodies through the real gateway (full chain + tap)', () => {
-  let gw: GatewayHandle;
+describe('abuse: hostile bodies through a real Kong (full chain + tap)', () => {
+  let gw: KongHandle;
   let mock: MockLlm;
   let rds: PrivateRedis;
   const prefix = `resil-fuzz-${process.pid}`;
@@ -327,10 +330,7 @@ describe('abuse: hostile bodies through the real gateway (full chain + tap)', ()
     rds = await PrivateRedis.start();
     mock = await startMockLlm();
     const redis = { host: '127.0.0.1', port: rds.port, key_prefix: prefix };
-    gw = await startGateway({
-      pluginServerConf: join(REPO_ROOT, 'kong/pluginserver.conf'),
-      pluginsDir: join(REPO_ROOT, 'dist/plugins'),
-      luaPlugins: ['llm-response-tap'],
+    gw = await startKong({
       config: {
         _format_version: '3.0',
         services: [
@@ -399,6 +399,10 @@ describe('abuse: hostile bodies through the real gateway (full chain + tap)', ()
       ['invalid utf8 truncated', bad([0xe2, 0x82])],
       ['lone surrogate escape', '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"\\ud800"}]}'],
       ['5 MB body', JSON.stringify(chat('lorem ipsum '.repeat(440_000)))],
+      // over the plugins' 8 MB limit, still in nginx's 10 MB body buffer
+      ['9 MB body', JSON.stringify(chat('lorem ipsum dolor '.repeat(9 * 58_255)))],
+      // over client_body_buffer_size (10m): nginx spools the body to a temp file
+      ['12 MB body', JSON.stringify(chat('lorem ipsum dolor '.repeat(12 * 58_255)))],
       ['2,000-deep', deep(2000)],
       ['65-deep', deep(65)],
       ['10k messages', many(10_000)],
@@ -439,6 +443,7 @@ describe('abuse: hostile bodies through the real gateway (full chain + tap)', ()
       ['valid control', JSON.stringify(chat('what is 2+2'))],
     ];
     const results: string[] = [];
+    const pid0 = ((await gw.pluginServerStatus()) as Status).Pid;
     for (const [name, body] of inputs) {
       const r = await post(`${gw.proxyUrl}/ai/chat/completions`, body, { apikey: 'alice-key' }, 30_000).catch(
         (e: unknown) => {
@@ -454,9 +459,19 @@ describe('abuse: hostile bodies through the real gateway (full chain + tap)', ()
       } else assert.equal(r.status, 200, `${name}: ${r.status}`);
       results.push(`${name}=${r.status}${code ? `/${code}` : ''}`);
     }
+    // Over nginx_http_client_max_body_size (16m, as in kong/Dockerfile): nginx refuses it before any
+    // plugin runs, with Kong's own 413 body (no error.code of ours).
+    const huge = await post(
+      `${gw.proxyUrl}/ai/chat/completions`,
+      JSON.stringify(chat('lorem ipsum dolor '.repeat(17 * 58_255))),
+      { apikey: 'alice-key' },
+      30_000,
+    );
+    assert.equal(huge.status, 413, huge.body.slice(0, 200));
+    results.push(`17 MB body=${huge.status} (Kong: ${huge.body.replace(/\s+/g, ' ').slice(0, 80)})`);
     t.diagnostic(results.join(', '));
     const st = (await gw.pluginServerStatus()) as Status;
-    assert.ok(st, 'plugin server answers');
+    assert.equal(st.Pid, pid0, 'the plugin server never restarted (no crash)');
     await gw.waitForLogs();
     await until(
       'plugin server Events back to 0',
