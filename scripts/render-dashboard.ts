@@ -15,7 +15,6 @@ import { startKong, REPO_ROOT } from '../spec/support/real-kong';
 import { startMockLlm } from '../spec/support/mock-llm';
 import { connectTestRedis, flushPrefix, redisTestConfig } from '../spec/helpers/redis';
 import { mapKongYml } from '../spec/deploy/kong-yml';
-import { loadConfig } from '../spec/conformance/helpers';
 import { freePort, parseProm, type Sample } from '../spec/deploy/helpers';
 
 const esc = (s: string) =>
@@ -131,7 +130,7 @@ async function main(): Promise<void> {
   const mock = await startMockLlm({ ttftMs: 40, tokensPerSecond: 2000 });
   const port = await freePort();
   const gw = await startKong({ env: { LLM_METRICS_ADDR: `127.0.0.1:${port}` } });
-  await loadConfig(gw, mapKongYml(mock.url, redisCfg).doc);
+  await gw.loadConfig(mapKongYml(mock.url, redisCfg).doc);
   let requests = 0;
   try {
     const client = (key: string) =>

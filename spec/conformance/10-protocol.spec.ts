@@ -10,15 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import {
-  fixtureKong,
-  loadConfig,
-  reports,
-  simpleConfig,
-  startUpstream,
-  FIXTURE_PLUGINS,
-  type Upstream,
-} from './helpers';
+import { fixtureKong, reports, simpleConfig, startUpstream, FIXTURE_PLUGINS, type Upstream } from './helpers';
 import { REPO_ROOT, type KongHandle } from '../support/real-kong';
 
 const FIXTURES = ['js-buffer', 'js-echo', 'js-exit', 'js-noop', 'js-response', 'js-throw'];
@@ -98,8 +90,7 @@ describe('real Kong: plugin-server protocol (kong-runtime.md §2)', () => {
   });
 
   test('§2.5 StartInstance config: schema defaults (nested records, arrays); unset fields are absent, not null', async () => {
-    await loadConfig(
-      kong,
+    await kong.loadConfig(
       simpleConfig(up.url, [{ name: 'js-echo', config: { action: 'config', nested: { depth: 3 } } }]),
     );
     const r = await fetch(`${kong.proxyUrl}/t/x`);
@@ -145,14 +136,14 @@ describe('real Kong: plugin-server protocol (kong-runtime.md §2)', () => {
     type Status = {
       Plugins: Record<string, { Instances: Array<{ Id: number; Config: Record<string, unknown> }> }>;
     };
-    await loadConfig(kong, simpleConfig(up.url, [{ name: 'js-echo', config: { tag: 'a' } }]));
+    await kong.loadConfig(simpleConfig(up.url, [{ name: 'js-echo', config: { tag: 'a' } }]));
     await (await fetch(`${kong.proxyUrl}/t/1`)).arrayBuffer();
     await kong.waitForLogs();
     const s1 = (await kong.pluginServerStatus()) as unknown as Status;
     const i1 = s1.Plugins['js-echo']?.Instances ?? [];
     assert.equal(i1.length, 1);
     // same document again → new __seq__ → new instance; old closed
-    await loadConfig(kong, simpleConfig(up.url, [{ name: 'js-echo', config: { tag: 'a' } }]));
+    await kong.loadConfig(simpleConfig(up.url, [{ name: 'js-echo', config: { tag: 'a' } }]));
     await (await fetch(`${kong.proxyUrl}/t/2`)).arrayBuffer();
     await kong.waitForLogs();
     const s2 = (await kong.pluginServerStatus()) as unknown as Status;
@@ -164,7 +155,7 @@ describe('real Kong: plugin-server protocol (kong-runtime.md §2)', () => {
   });
 
   test('§2.7 PDK encoding: multimap headers/query, raw body is a Uint8Array, first return value only', async () => {
-    await loadConfig(kong, simpleConfig(up.url, [{ name: 'js-echo', config: { tag: 'enc' } }]));
+    await kong.loadConfig(simpleConfig(up.url, [{ name: 'js-echo', config: { tag: 'enc' } }]));
     const r = await fetch(`${kong.proxyUrl}/t/x?a=1&a=2&b=3&flag`, {
       method: 'POST',
       headers: [
@@ -195,7 +186,7 @@ describe('real Kong: plugin-server protocol (kong-runtime.md §2)', () => {
   });
 
   test('§2.5/§2.8 killing the plugin server: requests in the gap fail open, then Kong respawns it and recovers from "no plugin instance"', async () => {
-    await loadConfig(kong, simpleConfig(up.url, [{ name: 'js-echo', config: { tag: 'k' } }]));
+    await kong.loadConfig(simpleConfig(up.url, [{ name: 'js-echo', config: { tag: 'k' } }]));
     const warm = (await (await fetch(`${kong.proxyUrl}/t/1`)).json()) as { headers: Record<string, string> };
     assert.equal(warm.headers['x-echo-seen'], 'k');
     await kong.waitForLogs();

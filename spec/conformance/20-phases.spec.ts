@@ -7,15 +7,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  fixtureKong,
-  loadConfig,
-  lockstep,
-  reports,
-  startUpstream,
-  timedChunks,
-  type Upstream,
-} from './helpers';
+import { fixtureKong, lockstep, reports, startUpstream, timedChunks, type Upstream } from './helpers';
 import type { KongHandle } from '../support/real-kong';
 
 let up: Upstream;
@@ -55,8 +47,7 @@ after(async () => {
 });
 
 test('real Kong: §9.1/§11 streaming survives access+log plugins (each event reaches the client before the upstream sends the next)', async () => {
-  await loadConfig(
-    gw,
+  await gw.loadConfig(
     cfg([
       {
         name: 'sse',
@@ -77,7 +68,7 @@ test('real Kong: §9.1/§11 streaming survives access+log plugins (each event re
 });
 
 test('real Kong: §3.2/§9.3 a response handler buffers the SSE stream (the first byte only after the upstream finished)', async () => {
-  await loadConfig(gw, cfg([{ name: 'buf', path: '/buf', plugins: [{ name: 'js-response' }] }]));
+  await gw.loadConfig(cfg([{ name: 'buf', path: '/buf', plugins: [{ name: 'js-response' }] }]));
   const r = await timedChunks(`${gw.proxyUrl}/buf/sse?n=5&gap=100`);
   assert.equal(r.status, 200);
   const first = r.chunks[0]?.t ?? 0;
@@ -94,7 +85,7 @@ test('real Kong: §3.2/§9.3 a response handler buffers the SSE stream (the firs
 });
 
 test('real Kong: §3.4/§9.2 conditional enableBuffering: body readable in log; streamed request keeps streaming and log getRawBody fails', async () => {
-  await loadConfig(gw, cfg([{ name: 'cb', path: '/cb', plugins: [{ name: 'js-buffer' }] }]));
+  await gw.loadConfig(cfg([{ name: 'cb', path: '/cb', plugins: [{ name: 'js-buffer' }] }]));
   const before = reports(gw, 'js-buffer').length;
   const r1 = await fetch(`${gw.proxyUrl}/cb/json`, {
     method: 'POST',
@@ -127,8 +118,7 @@ test('real Kong: §3.4/§9.2 conditional enableBuffering: body readable in log; 
 });
 
 test('real Kong: §3.3 a PDK call invalid in the phase aborts the event; in access the client gets 500', async () => {
-  await loadConfig(
-    gw,
+  await gw.loadConfig(
     cfg([{ name: 'ip', path: '/ip', plugins: [{ name: 'js-echo', config: { action: 'invalid-phase' } }] }]),
   );
   const n = up.requests.length;
@@ -139,7 +129,7 @@ test('real Kong: §3.3 a PDK call invalid in the phase aborts the event; in acce
 });
 
 test('real Kong: §2.8 a JS exception in access fails open (request proxied)', async () => {
-  await loadConfig(gw, cfg([{ name: 'th', path: '/th', plugins: [{ name: 'js-throw' }] }]));
+  await gw.loadConfig(cfg([{ name: 'th', path: '/th', plugins: [{ name: 'js-throw' }] }]));
   const r = await fetch(`${gw.proxyUrl}/th/x`);
   assert.equal(r.status, 200);
   await r.arrayBuffer();
@@ -147,8 +137,7 @@ test('real Kong: §2.8 a JS exception in access fails open (request proxied)', a
 
 test('real Kong: §9.6 exit with an SSE body is a valid one-shot stream (Content-Length, upstream not called)', async () => {
   const sse = 'data: {"a":1}\n\ndata: [DONE]\n\n';
-  await loadConfig(
-    gw,
+  await gw.loadConfig(
     cfg([
       {
         name: 'ex',
@@ -167,8 +156,7 @@ test('real Kong: §9.6 exit with an SSE body is a valid one-shot stream (Content
 });
 
 test('real Kong: kong.response.exit with a table body is JSON; kong.response.error uses Kong default messages', async () => {
-  await loadConfig(
-    gw,
+  await gw.loadConfig(
     cfg([
       {
         name: 'j',
@@ -192,8 +180,7 @@ test('real Kong: kong.response.exit with a table body is JSON; kong.response.err
 });
 
 test('real Kong: §9.4/§11 ctx.shared set in access is visible in log, also after an exit by a later plugin', async () => {
-  await loadConfig(
-    gw,
+  await gw.loadConfig(
     cfg([
       {
         name: 'sh',
@@ -215,8 +202,7 @@ test('real Kong: §9.4/§11 ctx.shared set in access is visible in log, also aft
 });
 
 test('real Kong: §11 key-auth before a JS plugin: 401 without key (only the log phase runs); the consumer is visible with a key', async () => {
-  await loadConfig(
-    gw,
+  await gw.loadConfig(
     cfg(
       [
         {
@@ -257,8 +243,7 @@ test('real Kong: §11 key-auth before a JS plugin: 401 without key (only the log
 });
 
 test('real Kong: plugins run by priority (key-auth 1250 > js-echo 500 > js-buffer 450 > js-response 400)', async () => {
-  await loadConfig(
-    gw,
+  await gw.loadConfig(
     cfg(
       [
         {
@@ -285,8 +270,7 @@ test('real Kong: plugins run by priority (key-auth 1250 > js-echo 500 > js-buffe
 });
 
 test('real Kong: consumer-scoped plugin config beats the route config (plugins_iterator combos)', async () => {
-  await loadConfig(
-    gw,
+  await gw.loadConfig(
     cfg(
       [
         {
@@ -318,8 +302,7 @@ test('real Kong: patched server: the event table returns to 0 after exits and no
   // events abandoned by earlier tests (Lua errors) stay until the server's idle sweep: measure the delta
   await gw.waitForLogs();
   const base = ((await gw.pluginServerStatus()) as { Events: number }).Events;
-  await loadConfig(
-    gw,
+  await gw.loadConfig(
     cfg([
       { name: 'noop', path: '/noop', plugins: [{ name: 'js-noop', config: { label: 'x' } }] },
       {
@@ -351,7 +334,7 @@ test('real Kong: upstream errors: connection refused → 502 after retries, time
       },
     ],
   };
-  await loadConfig(gw, doc);
+  await gw.loadConfig(doc);
   const r1 = await fetch(`${gw.proxyUrl}/dead`);
   assert.equal(r1.status, 502);
   assert.equal(
@@ -364,7 +347,7 @@ test('real Kong: upstream errors: connection refused → 502 after retries, time
 });
 
 test('real Kong: gzip bodies pass through untouched; Via and latency headers are added', async () => {
-  await loadConfig(gw, cfg([{ name: 'gz', path: '/gz', plugins: [] }]));
+  await gw.loadConfig(cfg([{ name: 'gz', path: '/gz', plugins: [] }]));
   const http = await import('node:http');
   const res = await new Promise<import('node:http').IncomingMessage>((resolve) =>
     http.get(`${gw.proxyUrl}/gz/gzip`, resolve),
@@ -380,8 +363,7 @@ test('real Kong: gzip bodies pass through untouched; Via and latency headers are
 });
 
 test('real Kong: client disconnect mid-stream aborts the upstream and still runs the log phase', async () => {
-  await loadConfig(
-    gw,
+  await gw.loadConfig(
     cfg([{ name: 'dc', path: '/dc', plugins: [{ name: 'js-echo', config: { tag: 'dc' } }] }]),
   );
   const n = reports(gw, 'js-echo').length;

@@ -6,7 +6,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
-import { fixtureKong, loadConfig, lockstep, reports, startUpstream, type Upstream } from './helpers';
+import { fixtureKong, lockstep, reports, startUpstream, type Upstream } from './helpers';
 import type { KongHandle } from '../support/real-kong';
 
 describe('real Kong: gateway features around the plugin server', () => {
@@ -23,7 +23,7 @@ describe('real Kong: gateway features around the plugin server', () => {
   });
 
   test('real Kong: a Lua body_filter plugin (llm-response-tap) keeps the stream streaming and hands its result to a JS log phase through kong.ctx.shared', async () => {
-    await loadConfig(kong, {
+    await kong.loadConfig({
       _format_version: '3.0',
       services: [
         {
@@ -58,7 +58,7 @@ describe('real Kong: gateway features around the plugin server', () => {
   });
 
   test('real Kong: Admin API (DB-less): /status, GET / 500 with a managed plugin server, /plugins/enabled, schemas, 405 on entity writes, POST /config (YAML)', async () => {
-    await loadConfig(kong, {
+    await kong.loadConfig({
       _format_version: '3.0',
       services: [
         { name: 's', url: up.url, routes: [{ name: 'r', paths: ['/a'], plugins: [{ name: 'js-echo' }] }] },
@@ -94,7 +94,7 @@ describe('real Kong: gateway features around the plugin server', () => {
     assert.match(((await w.json()) as { message: string }).message, /not using a database/);
     // POST /config (YAML) → 201, new route live
     const yaml = `_format_version: "3.0"\nservices:\n  - name: s2\n    url: ${up.url}\n    routes:\n      - name: r2\n        paths: ["/b"]\n`;
-    await loadConfig(kong, yaml);
+    await kong.loadConfig(yaml);
     const b = await fetch(`${kong.proxyUrl}/b`);
     assert.equal(b.status, 200);
     await b.arrayBuffer();
@@ -104,7 +104,7 @@ describe('real Kong: gateway features around the plugin server', () => {
   });
 
   test('real Kong: routing: regex paths, strip_path, service path, preserve_host, hosts', async () => {
-    await loadConfig(kong, {
+    await kong.loadConfig({
       _format_version: '3.0',
       services: [
         {

@@ -115,38 +115,9 @@ export async function startUpstream(): Promise<Upstream> {
   }) as Upstream;
 }
 
-const RECONFIGURED = /declarative reconfigure (took|failed after|was canceled)/;
-
-/**
- * POST /config and wait until Kong's worker(s) run the new configuration. Kong answers 201 once the
- * document is stored; each worker rebuilds its router and plugins iterator afterwards, from a worker
- * event, and logs "declarative reconfigure took N ms on worker #i" (info) when done. A request sent
- * in between still runs the old configuration. Needs Kong's error log at info (startKong's default).
- */
-export async function loadConfig(kong: KongHandle, cfg: string | object, workers = 1): Promise<void> {
-  const done = () => kong.pluginServerLog().filter((l) => RECONFIGURED.test(l)).length;
-  const before = done();
-  await kong.loadConfig(cfg);
-  const deadline = Date.now() + 30_000;
-  while (done() < before + workers) {
-    if (Date.now() > deadline) throw new Error('Kong did not apply the new configuration within 30 s');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/**
- * A real Kong whose plugin server serves the fixture plugins (spec/fixtures/pluginserver.conf), running
- * `config` (loaded with `loadConfig`, so the first request already sees it).
- */
-export async function fixtureKong(config: object, extra: Partial<KongOptions> = {}): Promise<KongHandle> {
-  const kong = await startKong({ pluginServerConf: FIXTURE_CONF, pluginsDir: FIXTURE_PLUGINS, ...extra });
-  try {
-    await loadConfig(kong, config, extra.workers);
-  } catch (e) {
-    await kong.stop();
-    throw e;
-  }
-  return kong;
+/** A real Kong whose plugin server serves the fixture plugins (spec/fixtures/pluginserver.conf). */
+export function fixtureKong(config: object, extra: Partial<KongOptions> = {}): Promise<KongHandle> {
+  return startKong({ pluginServerConf: FIXTURE_CONF, pluginsDir: FIXTURE_PLUGINS, config, ...extra });
 }
 
 /**

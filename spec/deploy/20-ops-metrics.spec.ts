@@ -10,7 +10,6 @@ import OpenAI from 'openai';
 import type Redis from 'ioredis';
 import { startKong, type KongHandle } from '../support/real-kong';
 import { startMockLlm, type MockLlm } from '../support/mock-llm';
-import { loadConfig } from '../conformance/helpers';
 import { connectTestRedis, flushPrefix, redisTestConfig } from '../helpers/redis';
 import { fetchWhenUp, freePort, parseProm, startReceiver, sumOf, type Receiver } from './helpers';
 
@@ -138,7 +137,7 @@ describe('deploy (real Kong): operations API, metrics and alerts', () => {
         LLM_ALERT_TOKENS_PER_MIN: '1000000000',
       },
     });
-    await loadConfig(gw, config());
+    await gw.loadConfig(config());
   });
   after(async () => {
     await gw?.stop();

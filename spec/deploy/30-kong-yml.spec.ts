@@ -14,7 +14,6 @@ import type Redis from 'ioredis';
 import { startKong, type KongHandle } from '../support/real-kong';
 import { startMockLlm, type MockLlm } from '../support/mock-llm';
 import { connectTestRedis, flushPrefix, redisTestConfig } from '../helpers/redis';
-import { loadConfig } from '../conformance/helpers';
 import { ledgerStream } from '../../plugins/llm-token-accounting/handler';
 import { makeKey, tag } from '../../lib/store/keys';
 import { mapKongYml, withLimit } from './kong-yml';
@@ -52,7 +51,7 @@ describe('deploy (real Kong): kong/kong.yml through the full chain', () => {
     gw = await startKong({
       env: { LLM_OPS_ADDR: `127.0.0.1:${(opsPort = await freePort())}`, LLM_OPS_TOKEN: OPS_TOKEN },
     });
-    await loadConfig(gw, mappedDoc);
+    await gw.loadConfig(mappedDoc);
   });
   after(async () => {
     await gw?.stop();
@@ -165,7 +164,7 @@ describe('deploy (real Kong): kong/kong.yml through the full chain', () => {
 
   it('enforces the daily-tokens budget (limit lowered to 200 in a copy): 429 with X-AI-RateLimit-* after the limit, ledger rows and budget keys in Redis', async () => {
     const LIMIT = 200;
-    await loadConfig(gw, withLimit(mappedDoc, 'daily-tokens', LIMIT));
+    await gw.loadConfig(withLimit(mappedDoc, 'daily-tokens', LIMIT));
     const bob = client('bob-demo-key');
     // distinct questions: the semantic cache must not answer them (a hit books no tokens)
     const topics = ['rivers', 'volcanoes', 'glaciers', 'deserts', 'coral reefs', 'auroras', 'tides'];
@@ -219,6 +218,6 @@ describe('deploy (real Kong): kong/kong.yml through the full chain', () => {
       const keys = await redis.keys(`${base}*`);
       assert.ok(keys.length > 0, `no Redis key under ${base}`);
     }
-    await loadConfig(gw, mappedDoc);
+    await gw.loadConfig(mappedDoc);
   });
 });

@@ -14,14 +14,13 @@ import type Redis from 'ioredis';
 import { startKong, REPO_ROOT, type KongHandle } from '../support/real-kong';
 import { startMockLlm, type MockLlm } from '../support/mock-llm';
 import { connectTestRedis, flushPrefix, redisTestConfig } from '../helpers/redis';
-import { loadConfig } from '../conformance/helpers';
 
-/** our plugins: the JS plugins Kong's plugin server serves, and the Lua tap */
+/** our plugins: the JS plugins Kong's plugin server serves, and the Lua plugins of kong/plugins */
 const OURS = [
   ...readdirSync(join(REPO_ROOT, 'dist', 'plugins'), { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .map((d) => d.name),
-  'llm-response-tap',
+  ...readdirSync(join(REPO_ROOT, 'kong', 'plugins')),
 ];
 
 describe('deploy (real Kong): Admin API management, DB-less', () => {
@@ -78,7 +77,7 @@ describe('deploy (real Kong): Admin API management, DB-less', () => {
     redis = await connectTestRedis(redisCfg);
     mock = await startMockLlm();
     kong = await startKong();
-    await loadConfig(kong, base());
+    await kong.loadConfig(base());
   });
   after(async () => {
     await kong?.stop();
@@ -94,7 +93,7 @@ describe('deploy (real Kong): Admin API management, DB-less', () => {
     assert.equal(r.response.status, 200);
     assert.equal(r.response.headers.get('x-ai-ratelimit-limit-3600-hourly'), null);
 
-    await loadConfig(kong, withBudget(777));
+    await kong.loadConfig(withBudget(777));
     r = await ask();
     assert.equal(r.response.headers.get('x-ai-ratelimit-limit-3600-hourly'), '777');
     const listed = await admin('GET', '/plugins');
@@ -109,11 +108,11 @@ describe('deploy (real Kong): Admin API management, DB-less', () => {
     assert.equal(acc.config['fault_tolerant'], true, 'schema defaults are filled in by Kong');
 
     // DB-less "PATCH": the same document with a budget the next request cannot fit
-    await loadConfig(kong, withBudget(10));
+    await kong.loadConfig(withBudget(10));
     await assert.rejects(ask(), (e: unknown) => e instanceof OpenAI.RateLimitError);
 
     // and removing the plugin again
-    await loadConfig(kong, base());
+    await kong.loadConfig(base());
     r = await ask();
     assert.equal(r.response.status, 200);
     assert.equal(r.response.headers.get('x-ai-ratelimit-limit-3600-hourly'), null);

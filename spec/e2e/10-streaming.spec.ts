@@ -18,7 +18,6 @@ import { startKong, type KongHandle } from '../support/real-kong';
 import { startMockLlm, type MockLlm } from '../support/mock-llm';
 import { connectTestRedis, flushPrefix, redisTestConfig } from '../helpers/redis';
 import { ledgerStream } from '../../plugins/llm-token-accounting/handler';
-import { loadConfig } from '../conformance/helpers';
 
 interface Relay {
   url: string;
@@ -178,7 +177,7 @@ describe('e2e (real Kong): streaming through llm-token-accounting and the Lua ta
     mock = await startMockLlm();
     relay = await startRelay(mock.url);
     kong = await startKong();
-    await loadConfig(kong, {
+    await kong.loadConfig({
       _format_version: '3.0',
       services: [
         {
