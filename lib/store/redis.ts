@@ -165,7 +165,8 @@ const NO_REPLICA_BACKOFF_MS = 5_000;
 /**
  * One WAIT at a time per connection: a caller waits for a WAIT sent after its own write, so every
  * write of the connection before it is covered. After a WAIT no replica answered (e.g. a promoted
- * master without replicas yet) callers stop waiting for NO_REPLICA_BACKOFF_MS.
+ * master without replicas yet) callers stop waiting for NO_REPLICA_BACKOFF_MS: their writes are
+ * then acknowledged by the master alone, and lost if it dies before replicating them.
  */
 class ReplicaBarrier {
   private current: Promise<number> | undefined;
@@ -176,13 +177,19 @@ class ReplicaBarrier {
     private readonly ms: number,
   ) {}
 
+  private next(): Promise<number> {
+    this.queued = undefined;
+    return this.wait();
+  }
+
   wait(): Promise<number> {
     if (Date.now() < this.skipUntil) return Promise.resolve(0);
     if (!this.current) {
+      // A WAIT that fails (the connection dropped, e.g. the master died) leaves the write's fate
+      // unknown: it rejects, and the caller retries its idempotent write on the new master.
       this.current = this.conn
         .wait(1, this.ms)
         .then(Number)
-        .catch(() => 0)
         .then((n) => {
           if (n < 1) this.skipUntil = Date.now() + NO_REPLICA_BACKOFF_MS;
           return n;
@@ -191,10 +198,10 @@ class ReplicaBarrier {
       return this.current;
     }
     if (!this.queued) {
-      this.queued = this.current.then(() => {
-        this.queued = undefined;
-        return this.wait();
-      });
+      this.queued = this.current.then(
+        () => this.next(),
+        () => this.next(),
+      );
     }
     return this.queued;
   }

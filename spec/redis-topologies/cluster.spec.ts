@@ -195,12 +195,13 @@ describe('redis topologies: cluster', () => {
     }
     assert.equal(failed.filter((o) => o.op === 'settle' || o.op === 'ledger').length, 0);
     assert.ok(traffic.refused > 0, 'the payer limits were reached, so the bound was exercised');
-    await checkBooks(store, traffic);
+    const over = await checkBooks(store, traffic);
+    t.diagnostic(`largest committed − limit over all windows: ${over} (bound ${WORKERS * RESERVE})`);
   });
 });
 
 /** Counters hold exactly the acknowledged settles, within the bound; every acked ledger row is there once. */
-async function checkBooks(store: Store, traffic: Traffic): Promise<void> {
+async function checkBooks(store: Store, traffic: Traffic): Promise<number> {
   const keys = [...traffic.settled.keys()];
   const counters = await store.mget(keys);
   keys.forEach((key, i) => {
@@ -213,4 +214,5 @@ async function checkBooks(store: Store, traffic: Traffic): Promise<void> {
   const ids = rows.map((r) => r.fields.request_id);
   assert.equal(new Set(ids).size, ids.length, 'no ledger row written twice');
   for (const id of traffic.ledgerAcked) assert.ok(ids.includes(id), `ledger row ${id} lost`);
+  return Math.max(...keys.map((k) => traffic.settled.get(k)! - traffic.limits.get(k)!));
 }

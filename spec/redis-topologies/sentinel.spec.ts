@@ -110,6 +110,8 @@ describe('redis topologies: sentinel', () => {
       assert.ok(sum <= limit + WORKERS * RESERVE, `${key}: ${sum} > ${limit} + ${WORKERS * RESERVE}`);
     });
     assert.ok(traffic.refused > 0, 'the payer limits were reached, so the bound was exercised');
+    const over = Math.max(...[...traffic.settled].map(([k, sum]) => sum - traffic.limits.get(k)!));
+    t.diagnostic(`largest committed − limit over all windows: ${over} (bound ${WORKERS * RESERVE})`);
 
     // Ledger: every acknowledged row is there, once.
     const rows = await store.streamRead(traffic.ledger, '0', 1_000_000);

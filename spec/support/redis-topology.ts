@@ -130,6 +130,9 @@ const BASE_ARGS = (port: number, dir: string) => [
   'no',
   '--loglevel',
   'notice',
+  // start a replica's first sync at once instead of after 5 s
+  '--repl-diskless-sync-delay',
+  '0',
 ];
 
 async function startServer(dir: string, port: number, extra: string[] = []): Promise<Proc> {
@@ -351,6 +354,7 @@ export async function startClusterTopology(): Promise<ClusterTopology> {
         // a replica may always take over (the default refuses after ~10 node timeouts apart)
         '--cluster-replica-validity-factor',
         '0',
+
         '--dbfilename',
         `dump-${port}.rdb`,
       ]);
@@ -373,6 +377,22 @@ export async function startClusterTopology(): Promise<ClusterTopology> {
       async () => (await Promise.all(nodes.map((n) => stateOk(n.port)))).every(Boolean),
       30_000,
       'cluster_state:ok',
+    );
+    // A replica that has not finished its first sync cannot take over with the data: wait for it.
+    await until(
+      async () =>
+        (
+          await Promise.all(
+            nodes.map(async (n) => {
+              const info = String(await ask(n.port, (r) => r.info('replication')));
+              return /role:master/.test(info)
+                ? /slave0:.*state=online/.test(info)
+                : /master_link_status:up/.test(info);
+            }),
+          )
+        ).every(Boolean),
+      30_000,
+      'replicas in sync',
     );
     const ownerOf = async (slot: number) => {
       const t = await table();
