@@ -1,5 +1,6 @@
 /**
- * Streams stay streams, on a real Kong 3.9: the shipped plugin-server settings (kong/pluginserver.conf,
+ * Streams stay streams, on a real Kong (3.9.3; also 3.4.2 in the Kong 3.4 LTS tier, KONG_TEST_VERSION=3.4
+ * with that line's shipped settings): the shipped plugin-server settings (kong/pluginserver.conf,
  * dist/plugins) with llm-token-accounting (access + log) and the real Lua llm-response-tap
  * (body_filter, on Kong's Lua path) on a `response_buffering: false` route, the mock LLM behind it.
  *
