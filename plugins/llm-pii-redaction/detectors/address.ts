@@ -94,8 +94,11 @@ function spaceJoined(text: string, a: Tok, b: Tok): boolean {
 const SUFFIXES = new Set(STREET_SUFFIX);
 const SUFFIX_LENGTHS = [...new Set(STREET_SUFFIX.map((x) => x.length))];
 
+/** The last three letters of every suffix: one look-up rejects most words before the full check. */
+const SUFFIX_TAILS = new Set(STREET_SUFFIX.map((x) => x.slice(-3)));
+
 function hasStreetSuffix(norm: string): boolean {
-  if (norm.length < 5) return false;
+  if (norm.length < 5 || !SUFFIX_TAILS.has(norm.slice(-3))) return false;
   for (const l of SUFFIX_LENGTHS) if (norm.length >= l + 2 && SUFFIXES.has(norm.slice(-l))) return true;
   return false;
 }

@@ -129,6 +129,7 @@ function trimmedEnd(text: string, d: Detection, e: number): number {
 /** Greedy selection: confidence desc, then length desc, then start asc; drops candidates that overlap a kept one. */
 export function resolveOverlaps(cands: Detection[], text: string): Detection[] {
   const length = text.length;
+  if (cands.length <= 1) return cands;
   cands.sort(
     (a, b) => b.confidence - a.confidence || b.end - b.start - (a.end - a.start) || a.start - b.start,
   );

@@ -45,8 +45,9 @@ const PERSON_VERBS: ReadonlySet<string> = new Set(
   ),
 );
 
-const NAME_IS_RE =
-  /\b(?:my name is|name's|call me|calls me|named)\s([\p{L}][\p{L}\p{M}'’-]{1,30})(?:\s([\p{L}][\p{L}\p{M}'’-]{1,30}))?/giu;
+const NAME_IS_AT =
+  /\b(?:my name is|name's|call me|calls me|named)\s([\p{L}][\p{L}\p{M}'’-]{1,30})(?:\s([\p{L}][\p{L}\p{M}'’-]{1,30}))?/iuy;
+const NAME_CUES = ['my name is', "name's", 'call me', 'calls me', 'named'];
 
 const SURNAME_SUFFIX =
   /(?:sson|ssen|son|sen|dottir|ova|ovna|ovic|evic|ovich|evich|ov|ev|eva|ski|ska|sky|skaya|skiy|wicz|czyk|czak|enko|chuk|ic|escu|eanu|poulos|akis|idis|ides|iadis|oglu|yan|ian|shvili|dze|nen|lainen|berg|strom|qvist|quist|gren|holm|lund|gaard|mann|inen|ez|ini|elli|etti|ucci|otti|ieri|ello|aki|ishi|moto|mura|yama|kawa|uchi|zawa|hashi|ko)$/;
@@ -382,10 +383,25 @@ export function detectPerson(text: string, out: Detection[]): void {
     }
   }
   // "my name is borna jerković", "call me višeslav": also lower-case names after explicit cues
-  if (!/name|call/i.test(text)) return;
-  NAME_IS_RE.lastIndex = 0;
-  let m: RegExpExecArray | null;
-  while ((m = NAME_IS_RE.exec(text)) !== null) {
+  // the cue regex runs only where a cue phrase starts
+  const low = text.toLowerCase();
+  const starts: number[] = [];
+  if (low.length === text.length) {
+    for (const cue of NAME_CUES) {
+      for (let p = low.indexOf(cue); p >= 0; p = low.indexOf(cue, p + 1)) starts.push(p);
+    }
+  } else {
+    // lower-casing changed the length (e.g. "İ"): find the cues on the text itself
+    for (const m of text.matchAll(/my name is|name's|calls? me|named/giu)) starts.push(m.index);
+  }
+  starts.sort((a, b) => a - b);
+  let done = 0;
+  for (const p of starts) {
+    if (p < done) continue;
+    NAME_IS_AT.lastIndex = p;
+    const m = NAME_IS_AT.exec(text);
+    if (!m) continue;
+    done = m.index + m[0].length;
     const w1 = m[1] ?? '';
     const w2 = m[2] ?? '';
     if (COMMON.has(fold(w1))) continue;

@@ -280,12 +280,14 @@ export function detectPhone(text: string, out: Detection[]): void {
     let j = i;
     let lastDigitEnd = i;
     let sepRun = 0;
+    let digitCount = 0;
     while (j < n && j - i < 64) {
       const ch = text.charCodeAt(j);
       if (ch >= 48 && ch <= 57) {
         sepRun = 0;
         j++;
         lastDigitEnd = j;
+        digitCount++;
         continue;
       }
       if (isSep(ch) || (ch === 43 && j === i)) {
@@ -308,6 +310,10 @@ export function detectPhone(text: string, out: Detection[]): void {
     const nextCh = text.charCodeAt(end);
     if (end < n && (isWordCode(nextCh) || (nextCh === 46 && /\d/.test(text[end + 1] ?? '')))) {
       i = scanEnd;
+      continue;
+    }
+    if (digitCount < 7) {
+      i = scanEnd; // too few digits for any phone number
       continue;
     }
     let s = i;
