@@ -41,7 +41,16 @@ const kongTier = (f) => {
 };
 
 // Kong 3.4 LTS smoke tier: every plugin's main path, streaming and fail-closed (issue #21).
-const KONG34_SMOKE = ['spec/e2e/', 'spec/runtime/30-kong-lines.spec.ts'];
+const KONG34_SMOKE = [
+  'spec/plugins/llm-prompt-guard/10-integration.spec.ts',
+  'spec/plugins/llm-pii-redaction/10-integration.spec.ts',
+  'spec/plugins/llm-token-accounting/10-integration.spec.ts',
+  'spec/plugins/llm-semantic-cache/10-integration.spec.ts',
+  'spec/plugins/llm-model-router/10-integration.spec.ts',
+  'spec/e2e/',
+  'spec/resilience/25-fail-closed.spec.ts',
+  'spec/runtime/30-kong-lines.spec.ts',
+];
 
 const all = walk(join(root, 'spec')).sort();
 let unitFiles = all.filter((f) => !kongTier(f));
