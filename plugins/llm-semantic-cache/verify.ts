@@ -808,6 +808,18 @@ for (const line of GENERIC_CLASSES) {
   for (const w of ws) GENERIC.set(stem(w), `=${ws[0]!}`);
 }
 
+/** Porter2 stems, memoised (bounded): the stemmer is the costly part of the focus check. */
+const stemMemo = new Map<string, string>();
+function stemOf(w: string): string {
+  let s = stemMemo.get(w);
+  if (s === undefined) {
+    if (stemMemo.size >= 20_000) stemMemo.clear();
+    s = stem(w);
+    stemMemo.set(w, s);
+  }
+  return s;
+}
+
 /** "you've", "i'd", "we'll", "they're": a pronoun and an auxiliary, no content. */
 const PRONOUN_CONTRACTION = /^(?:i|you|we|they|he|she|it|that|there|who|what)'(?:ve|d|ll|re|m|s)$/;
 
@@ -827,7 +839,7 @@ function focusWords(toks: Tok[]): Map<string, string> {
       if (w.length === 0 || STOP.has(w) || FRAME.has(w) || NEGATORS.has(w) || w.endsWith("n't")) continue;
       if (PRONOUN_CONTRACTION.test(w)) continue;
       if (isNumberWord(w)) continue;
-      const s = /^\p{Ll}+$/u.test(w) ? stem(w) : w;
+      const s = /^\p{Ll}+$/u.test(w) ? stemOf(w) : w;
       const key = GENERIC.get(s) ?? s;
       if (!out.has(key)) out.set(key, w);
     }
@@ -835,24 +847,37 @@ function focusWords(toks: Tok[]): Map<string, string> {
   return out;
 }
 
+/** Unit word vectors, memoised (bounded: cleared when full) so the hot path does not rebuild them. */
+// 5,000 words x 100 float32 = 2 MB at most.
+const unitMemo = new Map<string, Float32Array | null>();
+const UNIT_MEMO_MAX = 5_000;
+
+function unitVector(wv: WordVectors, w: string): Float32Array | null {
+  const hit = unitMemo.get(w);
+  if (hit !== undefined) return hit;
+  const r = wv.rank(w);
+  let v: Float32Array | null = null;
+  if (r !== undefined) {
+    const acc = new Float64Array(wv.dims);
+    wv.addScaled(r, 1, acc);
+    let n = 0;
+    for (let i = 0; i < acc.length; i++) n += acc[i]! * acc[i]!;
+    n = Math.sqrt(n);
+    if (n > 0) v = Float32Array.from(acc, (x) => x / n);
+  }
+  if (unitMemo.size >= UNIT_MEMO_MAX) unitMemo.clear();
+  unitMemo.set(w, v);
+  return v;
+}
+
 /** Word-vector cosine of two surface words (0 when either is unknown). */
 function wordCos(wv: WordVectors, a: string, b: string): number {
-  const ra = wv.rank(a);
-  const rb = wv.rank(b);
-  if (ra === undefined || rb === undefined) return 0;
-  const va = new Float64Array(wv.dims);
-  const vb = new Float64Array(wv.dims);
-  wv.addScaled(ra, 1, va);
-  wv.addScaled(rb, 1, vb);
+  const va = unitVector(wv, a);
+  const vb = unitVector(wv, b);
+  if (!va || !vb) return 0;
   let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < wv.dims; i++) {
-    ab += va[i]! * vb[i]!;
-    aa += va[i]! * va[i]!;
-    bb += vb[i]! * vb[i]!;
-  }
-  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
+  for (let i = 0; i < va.length; i++) ab += va[i]! * vb[i]!;
+  return ab;
 }
 
 /** Cosine at and above which a word only one text adds is taken as elaboration of a word both have. */
