@@ -45,8 +45,11 @@ const ASSIGN =
   /\b([A-Za-z0-9_.-]{0,40}?(?:api[_-]?key|apikey|secret|token|passw(?:or)?d|passphrase|pwd|access[_-]?key|private[_-]?key|client[_-]?secret|auth[_-]?key|credentials?|signing[_-]?key|encryption[_-]?key|master[_-]?key|account[_-]?key|shared[_-]?access[_-]?key|session[_-]?key|license[_-]?key)[A-Za-z0-9_.-]{0,24}?)["']?\s{0,3}(?:is|=|:|:=|=>|->)\s{0,3}["']?([^\s"',;]{6,512})/gi;
 
 const ASSIGN_AT = new RegExp(ASSIGN.source, 'iy');
+/** A name ending in key ("storage_key", "signingKey", "AZURE_STORAGE_KEY"), then its value. */
+const GENERIC_AT =
+  /\b([A-Za-z0-9_.-]{0,40}?[A-Za-z0-9](?:[_.-]key|Key|KEY))["']?\s{0,3}(?:=|:|:=|=>)\s{0,3}["']?([^\s"',;]{6,512})/y;
 const ASSIGN_KEY =
-  /api[_-]?key|apikey|secret|token|passw|passphrase|pwd|access[_-]?key|private[_-]?key|auth[_-]?key|credential|signing[_-]?key|encryption[_-]?key|master[_-]?key|account[_-]?key|shared[_-]?access|session[_-]?key|license[_-]?key/gi;
+  /(?<=[a-z0-9][_.-]?)key\b|api[_-]?key|apikey|secret|token|passw|passphrase|pwd|access[_-]?key|private[_-]?key|auth[_-]?key|credential|signing[_-]?key|encryption[_-]?key|master[_-]?key|account[_-]?key|shared[_-]?access|session[_-]?key|license[_-]?key/gi;
 const AWS_SECRET = /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
 
 const COMMON_WORDS =
@@ -92,6 +95,7 @@ export function detectSecrets(text: string, out: Detection[]): void {
       if (/\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/.test(near)) push(m.index, m.index + v.length, 0.95);
     });
   }
+  const generic = new Set<RegExpExecArray>();
   // the assignment regex runs only from the start of identifiers that contain a secret-like word
   ASSIGN_KEY.lastIndex = 0;
   let k: RegExpExecArray | null;
@@ -105,6 +109,12 @@ export function detectSecrets(text: string, out: Detection[]): void {
       ASSIGN_AT.lastIndex = k.index;
       m = ASSIGN_AT.exec(text);
     }
+    if (!m && k[0].toLowerCase() === 'key') {
+      // "…_key", "-key", "Key" at the end of a name
+      GENERIC_AT.lastIndex = st;
+      m = GENERIC_AT.exec(text);
+      if (m) generic.add(m);
+    }
     if (!m) continue;
     from = m.index + m[0].length;
     ASSIGN_KEY.lastIndex = Math.max(ASSIGN_KEY.lastIndex, from);
@@ -114,7 +124,14 @@ export function detectSecrets(text: string, out: Detection[]): void {
     const key = (m[1] ?? '').toLowerCase();
     const val = m[2] ?? '';
     if (COMMON_WORDS.test(val) || NOT_A_VALUE.test(val) || /^(.)\1+$/.test(val)) return;
+    if (/public|pub_?key/.test(key)) return; // public keys are not secrets
     const isPassword = /pass|pwd/.test(key);
+    // a bare "…_key" name (storage_key, signingKey) is secret-like only for long, mixed-case, non-hex values
+    if (
+      generic.has(m) &&
+      !(val.length >= 20 && /[a-z]/.test(val) && /[A-Z]/.test(val) && !/^[0-9a-f]+$/i.test(val))
+    )
+      return;
     const varied = /\d/.test(val) || /[^A-Za-z0-9]/.test(val) || (/[a-z]/.test(val) && /[A-Z]/.test(val));
     if (isPassword) {
       if (!varied) return;
