@@ -173,6 +173,23 @@ export const PHRASE_RULES: PhraseRule[] = [
     re: /\b(?:that is|that's|this is|it is|it's) (?:done|finished|complete|over|enough)[.!,]* (?:now|next|then)\b|\b(?:vergiss|vergessen sie|vergesst) (?:\S+ ){0,3}(?:aufträge|auftrage|aufgaben|auftrag)\b|\b(?:konzentriere dich|konzentrieren sie sich) (?:jetzt |nun )?auf (?:deine|ihre|die) neue(?:n)? aufgabe|\b(?:deine|ihre) neue aufgabe (?:ist|lautet|besteht)\b|\b(?:das ist|das wäre) (?:erledigt|geschafft|fertig)[.!,]* (?:jetzt|nun)\b/,
   },
   {
+    id: 'override.new_task',
+    family: 'instruction_override',
+    score: 0.45,
+    view: 'norm',
+    // Abandons everything before and announces a fresh task: "now further tasks follow", "leave all previous
+    // information behind and start from the front", "Nun folgen weitere Aufgaben", "fangen Sie von vorne an".
+    re: /\b(?:now|next),? (?:some )?(?:further|new|other|more|additional) (?:tasks|instructions|orders) (?:follow|are following|will follow|come)\b|\b(?:leave|put) (?:all |any )?(?:the |your )?(?:previous|prior|earlier|old) (?:information|instructions|tasks|context|knowledge) behind\b|\b(?:start|begin|starting) (?:over|again|afresh|from (?:the front|scratch|the beginning)) with (?:a|the) new task\b|\b(?:nun|jetzt) folgen (?:weitere|neue|andere) (?:aufgaben|anweisungen|aufträge)\b|\b(?:lassen sie|lass|lasst) (?:alle |die )?(?:vorherigen|bisherigen|früheren) (?:informationen|anweisungen|aufgaben) hinter (?:sich|dir|euch)\b|\b(?:fangen|beginnen) (?:sie|wir) (?:von vorne|von vorn|neu) an\b/,
+  },
+  {
+    id: 'override.new_task',
+    family: 'instruction_override',
+    score: 0.25,
+    view: 'norm',
+    // Weaker alone (a normal follow-up can say it): "now I have a great new challenge for you".
+    re: /\b(?:now|next) i have an? (?:\w+ ){0,2}(?:challenge|task|assignment) for you\b|\b(?:jetzt|nun) habe ich eine (?:\w+ ){0,2}(?:herausforderung|aufgabe) für dich\b/,
+  },
+  {
     id: 'override.conditioning',
     family: 'instruction_override',
     score: 0.4,
