@@ -1,36 +1,25 @@
 /**
- * Resilience: the plugin server killed mid-traffic (the emulator respawns it like Kong and recovers
- * from "no plugin instance"), upstream faults (timeout, drop mid-stream, 429/5xx storms, malformed
- * JSON, SSE without usage, gzip) and client disconnects mid-stream, through the test gateway with the
- * real plugin server (dist/plugins), the Lua tap, a private Redis and the mock LLM. Billing must
- * settle for every request and the plugin server's event table must return to its baseline.
+ * Resilience on a real Kong: upstream faults (timeout, drop mid-stream, 429/5xx storms, malformed
+ * JSON, SSE without usage, gzip) and client disconnects mid-stream, with the plugin server Kong starts
+ * (dist/plugins), the Lua tap, a private Redis and the mock LLM. Billing must settle for every request
+ * and the plugin server's event table must return to 0. The plugin server killed or unreachable under
+ * traffic is spec/resilience/25-fail-closed.spec.ts.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { startGateway, REPO_ROOT, type GatewayHandle } from '../support/kong';
+import { startKong, type KongHandle } from '../support/real-kong';
 import { startMockLlm, type MockLlm } from '../support/mock-llm';
-import {
-  PrivateRedis,
-  abortAfterFrames,
-  chat,
-  keysUnder,
-  ledgerRows,
-  linesWith,
-  post,
-  until,
-} from './helpers';
+import { PrivateRedis, abortAfterFrames, chat, keysUnder, ledgerRows, post, until } from './helpers';
 
 const PREFIX = `resil-ps-${process.pid}`;
-const EMAIL = 'gap.tester@example.org';
 
 interface Status {
   Events: number;
   Memory: { Rss: number; HeapUsed: number };
 }
 
-describe('resilience: plugin server killed, upstream faults, client disconnects', () => {
-  let gw: GatewayHandle;
+describe('resilience (real Kong): upstream faults and client disconnects', () => {
+  let gw: KongHandle;
   let mock: MockLlm;
   let rds: PrivateRedis;
 
@@ -38,10 +27,7 @@ describe('resilience: plugin server killed, upstream faults, client disconnects'
     rds = await PrivateRedis.start();
     mock = await startMockLlm();
     const redis = { host: '127.0.0.1', port: rds.port, key_prefix: PREFIX };
-    gw = await startGateway({
-      pluginServerConf: join(REPO_ROOT, 'kong/pluginserver.conf'),
-      pluginsDir: join(REPO_ROOT, 'dist/plugins'),
-      luaPlugins: ['llm-response-tap'],
+    gw = await startKong({
       config: {
         _format_version: '3.0',
         services: [
@@ -88,8 +74,6 @@ describe('resilience: plugin server killed, upstream faults, client disconnects'
   const call = (body: unknown, headers: Record<string, string> = {}) =>
     post(url(), body, { apikey: 'alice-key', ...headers });
   const status = async () => (await gw.pluginServerStatus()) as Status;
-  const upstreamSaw = (needle: string) =>
-    mock.requests.filter((r) => r.rawBody.toString('utf8').includes(needle)).length;
 
   async function openReservations(): Promise<number> {
     const r = await rds.client();
@@ -182,61 +166,6 @@ describe('resilience: plugin server killed, upstream faults, client disconnects'
     assert.equal(row['usage_source'], 'estimate');
     assert.ok(Number(row['completion_tokens']) > 0 && Number(row['completion_tokens']) < 200);
     assert.equal(await openReservations(), 0);
-  });
-
-  it('plugin server SIGKILLed mid-traffic: Kong-style respawn, fail-open gap measured, then full recovery', async (t) => {
-    const warm = await call(chat(`mail me at ${EMAIL}`));
-    assert.equal(warm.status, 200);
-    assert.equal(upstreamSaw(EMAIL), 0, 'redacted while the plugin server runs');
-    const pidBefore = gw.gateway.pluginServers?.processInfo()[0]?.pid;
-    const results: { status: number; leaked: boolean }[] = [];
-    let stop = false;
-    const traffic = (async () => {
-      for (let i = 0; !stop && i < 400; i++) {
-        const marker = `gap${i}.user@example.org`;
-        const r = await call(chat(`contact ${marker} please`, { max_tokens: 10 }));
-        results.push({ status: r.status, leaked: upstreamSaw(marker) > 0 });
-      }
-    })();
-    await until('traffic to start', () => results.length >= 3);
-    await gw.killPluginServer('SIGKILL');
-    await until(
-      'the respawned plugin server to answer GetStatus',
-      async () => {
-        try {
-          await status();
-          return gw.gateway.pluginServers?.processInfo()[0]?.pid !== pidBefore;
-        } catch {
-          return false;
-        }
-      },
-      20_000,
-    );
-    // a few requests after the respawn exercise "no plugin instance" recovery
-    const n = results.length;
-    await until('requests after the respawn', () => results.length >= n + 5, 20_000);
-    stop = true;
-    await traffic;
-    const leaked = results.filter((r) => r.leaked).length;
-    const failed = results.filter((r) => r.status !== 200).length;
-    const log = gw.pluginServerLog();
-    t.diagnostic(
-      `${results.length} requests across the kill: ${failed} non-200, ${leaked} reached the upstream UNREDACTED (fail-open gap); ` +
-        `log: ${linesWith(log, 'no plugin instance').length} "no plugin instance" resets, ${linesWith(log, 'call failed').length} failed calls`,
-    );
-    assert.equal(failed, 0, 'Kong fails open: no request fails because the plugin server is gone');
-    // Known gap (kong-runtime.md §2.5): instance ids restart at 0 in the respawned server, so a cached
-    // id of one plugin can name another plugin's new instance; Kong then runs the wrong plugin and never
-    // sees "no plugin instance". Reported, not asserted: which plugin collides depends on start order.
-    const after = await call(chat(`after the gap ${EMAIL}`));
-    assert.equal(after.status, 200);
-    t.diagnostic(
-      `after the respawn PII redaction is ${upstreamSaw(EMAIL) === 0 ? 'active' : 'BYPASSED (instance id collision)'}`,
-    );
-    await gw.waitForLogs();
-    const rows = await ledgerRows(await rds.client(), PREFIX);
-    assert.ok(rows.at(-1)!['prompt_tokens'] !== undefined, 'accounting books again after the respawn');
-    assert.ok(linesWith(log, 'lost the instance').length >= 1, 'instances were re-created after the respawn');
   });
 
   it('the plugin server event table returns to its baseline', async () => {
