@@ -4,11 +4,13 @@
  * on Kong's Lua path, Kong's own bundled plugins (key-auth, acl, request-size-limiting, rate-limiting,
  * prometheus), real Redis, the mock LLM as every upstream, and the official openai SDK — through the
  * full chain: key-auth → acl → request-size-limiting → rate-limiting → guard → PII → accounting →
- * cache → router → tap. The budgets of kong.yml enforce: for the 429 test a copy is loaded with only
+ * cache → router → tap; Kong's prometheus plugin exports the traffic. The budgets of kong.yml enforce: for the 429 test a copy is loaded with only
  * the daily-tokens limit lowered (200,000 tokens cannot be spent in a test).
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import OpenAI from 'openai';
 import type Redis from 'ioredis';
 import { startKong, type KongHandle } from '../support/real-kong';
@@ -17,7 +19,7 @@ import { connectTestRedis, flushPrefix, redisTestConfig } from '../helpers/redis
 import { ledgerStream } from '../../plugins/llm-token-accounting/handler';
 import { makeKey, tag } from '../../lib/store/keys';
 import { mapKongYml, withLimit } from './kong-yml';
-import { freePort } from './helpers';
+import { freePort, parseProm, sumOf } from './helpers';
 
 describe('deploy (real Kong): kong/kong.yml through the full chain', () => {
   let gw: KongHandle;
@@ -160,6 +162,36 @@ describe('deploy (real Kong): kong/kong.yml through the full chain', () => {
       (e: unknown) => e instanceof OpenAI.BadRequestError,
     );
     assert.equal(mock.requests.length, before);
+  });
+
+  it("Kong's bundled prometheus plugin (kong.yml, global) exports the AI routes' traffic on the status listener", async () => {
+    // the status listener of this Kong, as an operator finds it: in the kong.conf of its prefix (a Kong
+    // run by the user: KONG_STATUS_URL)
+    const status = gw.prefix
+      ? `http://${/^status_listen = (\S+)$/m.exec(readFileSync(join(gw.prefix, 'kong-it.conf'), 'utf8'))?.[1]}`
+      : process.env['KONG_STATUS_URL'];
+    assert.ok(
+      status && !status.endsWith('undefined'),
+      'the status listener (set KONG_STATUS_URL for your own Kong)',
+    );
+    // traffic of its own: one served chat completion, one request without a key
+    const ok = await client().chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Which planet is known as the red planet?' }],
+    });
+    assert.ok(ok.choices[0]?.message.content);
+    const noKey = await fetch(`${gw.proxyUrl}/ai/v1/chat/completions`, { method: 'POST', body: '{}' });
+    assert.equal(noKey.status, 401);
+    await gw.waitForLogs();
+    const text = await (await fetch(`${status}/metrics`)).text();
+    const samples = parseProm(text);
+    assert.ok(
+      sumOf(samples, 'kong_http_requests_total', { route: 'ai-chat', code: '200' }) >= 1,
+      'status_code_metrics: the served chat completions are counted',
+    );
+    assert.ok(sumOf(samples, 'kong_http_requests_total', { route: 'ai-chat', code: '401' }) >= 1);
+    assert.ok(sumOf(samples, 'kong_bandwidth_bytes', { route: 'ai-chat' }) > 0, 'bandwidth_metrics');
+    assert.ok(sumOf(samples, 'kong_request_latency_ms_count', { route: 'ai-chat' }) > 0, 'latency_metrics');
   });
 
   it('enforces the daily-tokens budget (limit lowered to 200 in a copy): 429 with X-AI-RateLimit-* after the limit, ledger rows and budget keys in Redis', async () => {
