@@ -1,11 +1,12 @@
 /**
  * The shipped kong/kong.yml (the file docker compose mounts) end to end on a real Kong 3.9: the plugin
- * server started by Kong from the shipped settings (kong/pluginserver.conf, dist/plugins), the Lua tap
- * on Kong's Lua path, Kong's own bundled plugins (key-auth, acl, request-size-limiting, rate-limiting,
- * prometheus), real Redis, the mock LLM as every upstream, and the official openai SDK — through the
- * full chain: key-auth → acl → request-size-limiting → rate-limiting → guard → PII → accounting →
- * cache → router → tap; Kong's prometheus plugin exports the traffic. The budgets of kong.yml enforce: for the 429 test a copy is loaded with only
- * the daily-tokens limit lowered (200,000 tokens cannot be spent in a test).
+ * server started by Kong from the shipped settings (kong/pluginserver.conf, dist/plugins), the Lua
+ * plugins (llm-response-tap, llm-sentinel) on Kong's Lua path, Kong's own bundled plugins (key-auth,
+ * acl, request-size-limiting, rate-limiting, prometheus), real Redis, the mock LLM as every upstream,
+ * and the official openai SDK — through the full chain: key-auth → acl → request-size-limiting →
+ * rate-limiting → guard → PII → accounting → cache → router → tap; Kong's prometheus plugin exports the
+ * traffic. The budgets of kong.yml enforce: for the 429 test a copy is loaded with only the
+ * daily-tokens limit lowered (200,000 tokens cannot be spent in a test).
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
