@@ -13,9 +13,8 @@ import http from 'node:http';
 import Redis from 'ioredis';
 import { RedisStore } from '../lib/store/redis';
 import type { BudgetWindow } from '../lib/store/types';
-import { startGateway } from '../spec/support/kong';
+import { startKong } from '../spec/support/real-kong';
 import { startMockLlm } from '../spec/support/mock-llm';
-import { createLuaRunner } from '../spec/support/lua-host';
 
 const root = join(__dirname, '..');
 const args = process.argv.slice(2);
@@ -79,11 +78,7 @@ async function overshoot(redisUrl: string): Promise<string> {
   };
   const mock = await startMockLlm();
   const limit = 5000;
-  const lua = await createLuaRunner();
-  const gw = await startGateway({
-    pluginServerConf: join(root, 'kong/pluginserver.conf'),
-    luaPlugins: ['llm-response-tap'],
-    luaRunner: lua,
+  const gw = await startKong({
     config: {
       _format_version: '3.0',
       services: [
@@ -143,7 +138,6 @@ async function overshoot(redisUrl: string): Promise<string> {
   client.disconnect();
   agent.destroy();
   await gw.stop();
-  await lua.close();
   await mock.stop();
   const ok = statuses.filter((s) => s === 200).length;
   const rejected = statuses.filter((s) => s === 429).length;

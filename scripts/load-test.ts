@@ -9,10 +9,8 @@
  * The CI version (spec/resilience/40-load.spec.ts) calls runLoad() with 100 streams.
  */
 import * as http from 'node:http';
-import { join } from 'node:path';
-import { startGateway, REPO_ROOT } from '../spec/support/kong';
+import { startKong } from '../spec/support/real-kong';
 import { startMockLlm } from '../spec/support/mock-llm';
-import { createLuaRunner } from '../spec/support/lua-host';
 import { PrivateRedis, percentile } from '../spec/resilience/helpers';
 
 export interface LoadOptions {
@@ -43,7 +41,6 @@ export interface LoadReport {
   };
   memory: { rssBeforeMb: number; rssAfterMb: number; heapBeforeMb: number; heapAfterMb: number };
   eventsAfter: number;
-  logPhasesRun: number;
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 2048 });
@@ -90,11 +87,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   const rds = await PrivateRedis.start();
   const mock = await startMockLlm();
   const redis = { host: '127.0.0.1', port: rds.port, key_prefix: `load-${process.pid}` };
-  const gw = await startGateway({
-    pluginServerConf: join(REPO_ROOT, 'kong/pluginserver.conf'),
-    pluginsDir: join(REPO_ROOT, 'dist/plugins'),
-    luaPlugins: ['llm-response-tap'],
-    luaRunner: await createLuaRunner(),
+  const gw = await startKong({
     config: {
       _format_version: '3.0',
       services: [
@@ -210,7 +203,6 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
         heapAfterMb: mb(after.Memory.HeapUsed),
       },
       eventsAfter: after.Events,
-      logPhasesRun: gw.gateway.logPhasesRun,
     };
   } finally {
     await gw.stop();

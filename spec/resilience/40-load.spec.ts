@@ -1,5 +1,5 @@
 /**
- * Scaled-down load for CI: 100 concurrent streams and a 5 s sustained non-stream load through the
+ * Scaled-down load for CI on a real Kong (scripts/load-test.ts starts it): 100 concurrent streams and a 5 s sustained non-stream load through the
  * full chain (guard, PII, accounting, Lua tap) — no errors, the plugin server's event table drains.
  * Latencies are reported, not asserted (shared 2-core machine). The heavy run is scripts/load-test.ts.
  */
@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { runLoad } from '../../scripts/load-test';
 
-describe('resilience: load (CI scale)', () => {
+describe('resilience (real Kong): load (CI scale)', () => {
   it('100 concurrent streams + 5 s sustained load: no errors, events drain', async (t) => {
     const r = await runLoad({ streams: 100, seconds: 5, concurrency: 4 });
     t.diagnostic(JSON.stringify(r));
