@@ -1,5 +1,7 @@
 /**
- * Kong's side of the MessagePack-RPC transport to a plugin server (test double).
+ * Kong's side of the MessagePack-RPC transport to a plugin server: a small protocol-level driver for
+ * the unit test of the runtime patch (spec/runtime/leak.spec.ts) and for GetStatus on the plugin server
+ * a real Kong runs (spec/support/real-kong.ts). Never a stand-in for Kong in integration tests.
  *
  * Mirrors Kong 3.9 `kong/runloop/plugin_servers/rpc/mp_rpc.lua`:
  *  - request `[0, msgid, "plugin.<Method>", [param]]`, always exactly one param (mp_rpc.lua:182-183);
