@@ -83,14 +83,37 @@ export function compileDetectors(cfg: DetectorConfig): Detector {
     },
     async detectAsync(text: string): Promise<Detection[]> {
       if (typeof text !== 'string' || text.length === 0) return [];
-      const cands: Detection[] = [];
-      let first = true;
-      for (const [start, end] of windows(text, ASYNC_WINDOW)) {
-        if (!first) await yieldToLoop();
-        first = false;
-        scan(text.slice(start, end), start, cands);
+      // Overlaps are resolved group by group as the scan advances (a group is closed once no later
+      // window can add a candidate that touches it), so no single step handles the whole input.
+      let pending: Detection[] = [];
+      const kept: Detection[] = [];
+      const wins = windows(text, ASYNC_WINDOW);
+      for (let w = 0; w < wins.length; w++) {
+        const [start, end] = wins[w] as [number, number];
+        if (w > 0) await yieldToLoop();
+        scan(text.slice(start, end), start, pending);
+        const nextStart = w + 1 < wins.length ? (wins[w + 1] as [number, number])[0] : Infinity;
+        pending.sort((a, b) => a.start - b.start);
+        // the last cut at or before nextStart that no pending candidate spans
+        let cut = 0;
+        let maxEnd = 0;
+        for (let i = 0; i < pending.length; i++) {
+          const d = pending[i] as Detection;
+          if (d.start > nextStart) break;
+          if (d.start >= maxEnd) cut = i;
+          maxEnd = Math.max(maxEnd, d.end);
+          if (i === pending.length - 1 && maxEnd <= nextStart) cut = pending.length;
+        }
+        if (nextStart === Infinity) cut = pending.length;
+        if (cut > 0) {
+          const group = pending.slice(0, cut);
+          pending = pending.slice(cut);
+          for (const d of resolveOverlaps(group, text)) kept.push(d);
+        }
       }
-      return resolveOverlaps(cands, text);
+      if (pending.length > 0) for (const d of resolveOverlaps(pending, text)) kept.push(d);
+      kept.sort((a, b) => a.start - b.start);
+      return kept;
     },
   };
 }
@@ -128,17 +151,23 @@ function trimmedEnd(text: string, d: Detection, e: number): number {
 
 /** Greedy selection: confidence desc, then length desc, then start asc; drops candidates that overlap a kept one. */
 export function resolveOverlaps(cands: Detection[], text: string): Detection[] {
-  const length = text.length;
   if (cands.length <= 1) return cands;
+  // only the range the candidates cover is tracked (the async scan resolves small groups of a long text)
+  let base = Infinity;
+  let top = 0;
+  for (const d of cands) {
+    base = Math.min(base, d.start);
+    top = Math.max(top, d.end);
+  }
   cands.sort(
     (a, b) => b.confidence - a.confidence || b.end - b.start - (a.end - a.start) || a.start - b.start,
   );
-  const used = new Uint8Array(length);
+  const used = new Uint8Array(Math.max(0, top - base));
   const kept: Detection[] = [];
   for (const d of cands) {
     let free = true;
     for (let i = d.start; i < d.end; i++) {
-      if (used[i]) {
+      if (used[i - base]) {
         free = false;
         break;
       }
@@ -148,14 +177,14 @@ export function resolveOverlaps(cands: Detection[], text: string): Detection[] {
       // extension went too far), when that head is most of it
       if (d.category !== 'address' && d.category !== 'person') continue;
       let e = d.start;
-      while (e < d.end && !used[e]) e++;
+      while (e < d.end && !used[e - base]) e++;
       const cut = trimmedEnd(text, d, e);
       if (cut - d.start < 4 || (cut - d.start) * 2 < d.end - d.start) continue;
-      used.fill(1, d.start, cut);
+      used.fill(1, d.start - base, cut - base);
       kept.push({ ...d, end: cut });
       continue;
     }
-    used.fill(1, d.start, d.end);
+    used.fill(1, d.start - base, d.end - base);
     kept.push(d);
   }
   kept.sort((a, b) => a.start - b.start);
