@@ -1,12 +1,12 @@
 /**
  * Abuse: a seeded secrets/PII scan. One full-chain run (key-auth, llm-prompt-guard, llm-pii-redaction with
  * restore, llm-token-accounting, llm-semantic-cache, llm-model-router with a provider key, llm-response-tap)
- * on a real Kong 3.9.3 (spec/support/real-kong.ts: DB-less, Kong log_level info and the plugins' own log
- * level debug, plugin server started by Kong
- * from dist/plugins, the Lua tap on Kong's Lua path), a private Redis and the mock LLM, seeded with known
- * PII values, the consumer's API key and the provider key; then EVERYTHING is scanned: Kong's error.log
- * (which holds the plugin server's stdout/stderr lines), every other file Kong wrote under logs/ (access
- * logs), every Redis key and value (the whole private Redis, not only the key_prefix), and the metrics text.
+ * on a real Kong 3.9.3 (spec/support/real-kong.ts: DB-less, Kong log_level info, the plugins' own log level
+ * debug, the plugin server started by Kong from dist/plugins, the Lua tap on Kong's Lua path), a private
+ * Redis and the mock LLM, seeded with known PII values, the consumer's API key and the provider key; then
+ * EVERYTHING is scanned: Kong's error.log (which holds the plugin server's stdout/stderr lines), every
+ * other file Kong wrote under logs/ (access logs), every Redis key and value (the whole private Redis, not
+ * only the key_prefix), and the metrics text.
  * The cache stores the REDACTED prompt/answer: placeholders are fine, originals are not.
  */
 import { describe, it, before, after } from 'node:test';
