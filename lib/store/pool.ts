@@ -104,10 +104,11 @@ function createClient(c: RedisConfig): Client {
         sentinelUsername: c.sentinel_username ?? undefined,
         sentinelPassword: c.sentinel_password ?? undefined,
         enableTLSForSentinelMode: c.ssl === true,
-        // No failoverDetector: each sentinel publishes +switch-master in turn, and the detector
-        // drops the connection again on every late copy, after the client has already moved. A killed
-        // master closes the socket (reconnect asks the sentinels); a demoted one answers READONLY:
-        // reconnect, asking the sentinels again, and resend.
+        // No failoverDetector: with it the kill spec lost an acknowledged settle and saw the log
+        // connection end (ioredis 5.11); without it a planned SENTINEL FAILOVER leaves clients on the
+        // old master until the sentinels demote it (docs/resilience.md §9, known gap). A killed master
+        // closes the socket (reconnect asks the sentinels); a demoted one answers READONLY: reconnect,
+        // asking the sentinels again, and resend.
         reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
         sentinelRetryStrategy: (times) => Math.min(100 * times, 1000),
         retryStrategy: (times) => Math.min(100 * times, 2000),

@@ -159,19 +159,25 @@ export function streamDedupeKey(stream: string, entryId: string): string | undef
   return undefined;
 }
 
-/** After a WAIT no replica answered, log-phase writes skip waiting this long. */
-const NO_REPLICA_BACKOFF_MS = 5_000;
+/**
+ * How long a connection may go without any replica acknowledging before its writes are accepted on
+ * the master alone. Until then a write no replica took is treated as not done and retried: after a
+ * switchover the old master accepts writes it will discard, and it has no replica any more.
+ */
+const NO_REPLICA_GRACE_MS = 2_000;
 
 /**
  * One WAIT at a time per connection: a caller waits for a WAIT sent after its own write, so every
- * write of the connection before it is covered. After a WAIT no replica answered (e.g. a promoted
- * master without replicas yet) callers stop waiting for NO_REPLICA_BACKOFF_MS: their writes are
- * then acknowledged by the master alone, and lost if it dies before replicating them.
+ * write of the connection before it is covered. A WAIT that fails (the connection dropped: the
+ * master died) or that no replica answered rejects, and the caller retries its idempotent write,
+ * which then lands on the new master. Only after NO_REPLICA_GRACE_MS without any replica (a master
+ * that really has none, e.g. just promoted) are writes acknowledged by the master alone; they are
+ * lost if it dies before a replica attaches.
  */
 class ReplicaBarrier {
   private current: Promise<number> | undefined;
   private queued: Promise<number> | undefined;
-  private skipUntil = 0;
+  private zeroSince: number | undefined;
   constructor(
     private readonly conn: Redis,
     private readonly ms: number,
@@ -183,16 +189,19 @@ class ReplicaBarrier {
   }
 
   wait(): Promise<number> {
-    if (Date.now() < this.skipUntil) return Promise.resolve(0);
     if (!this.current) {
-      // A WAIT that fails (the connection dropped, e.g. the master died) leaves the write's fate
-      // unknown: it rejects, and the caller retries its idempotent write on the new master.
       this.current = this.conn
         .wait(1, this.ms)
         .then(Number)
         .then((n) => {
-          if (n < 1) this.skipUntil = Date.now() + NO_REPLICA_BACKOFF_MS;
-          return n;
+          if (n >= 1) {
+            this.zeroSince = undefined;
+            return n;
+          }
+          const now = Date.now();
+          this.zeroSince ??= now;
+          if (now - this.zeroSince >= NO_REPLICA_GRACE_MS) return 0;
+          throw new Error('no replica acknowledged the write');
         })
         .finally(() => (this.current = undefined));
       return this.current;
@@ -317,11 +326,11 @@ export class RedisStore implements Store {
     const out = await sc[cmd]!(...args);
     if (this.replicaWaitMs > 0) {
       const conn = this.connectionFor(slotKey);
-      if (conn) {
-        let b = this.barriers.get(conn);
-        if (!b) this.barriers.set(conn, (b = new ReplicaBarrier(conn, this.replicaWaitMs)));
-        await b.wait();
-      }
+      // the slot's owner is unknown (its master just failed): the write's fate is unknown too
+      if (!conn) throw new Error('no connection to the owner of the written slot');
+      let b = this.barriers.get(conn);
+      if (!b) this.barriers.set(conn, (b = new ReplicaBarrier(conn, this.replicaWaitMs)));
+      await b.wait();
     }
     return out;
   }
