@@ -48,8 +48,9 @@ const ASSIGN_AT = new RegExp(ASSIGN.source, 'iy');
 /** A name ending in key ("storage_key", "signingKey", "AZURE_STORAGE_KEY"), then its value. */
 const GENERIC_AT =
   /\b([A-Za-z0-9_.-]{0,40}?[A-Za-z0-9](?:[_.-]key|Key|KEY))["']?\s{0,3}(?:=|:|:=|=>)\s{0,3}["']?([^\s"',;]{6,512})/y;
+const KEY_END = /key\b/gi;
 const ASSIGN_KEY =
-  /(?<=[a-z0-9][_.-]?)key\b|api[_-]?key|apikey|secret|token|passw|passphrase|pwd|access[_-]?key|private[_-]?key|auth[_-]?key|credential|signing[_-]?key|encryption[_-]?key|master[_-]?key|account[_-]?key|shared[_-]?access|session[_-]?key|license[_-]?key/gi;
+  /api[_-]?key|apikey|secret|token|passw|passphrase|pwd|access[_-]?key|private[_-]?key|auth[_-]?key|credential|signing[_-]?key|encryption[_-]?key|master[_-]?key|account[_-]?key|shared[_-]?access|session[_-]?key|license[_-]?key/gi;
 const AWS_SECRET = /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
 
 const COMMON_WORDS =
@@ -109,15 +110,26 @@ export function detectSecrets(text: string, out: Detection[]): void {
       ASSIGN_AT.lastIndex = k.index;
       m = ASSIGN_AT.exec(text);
     }
-    if (!m && k[0].toLowerCase() === 'key') {
-      // "…_key", "-key", "Key" at the end of a name
-      GENERIC_AT.lastIndex = st;
-      m = GENERIC_AT.exec(text);
-      if (m) generic.add(m);
-    }
     if (!m) continue;
     from = m.index + m[0].length;
     ASSIGN_KEY.lastIndex = Math.max(ASSIGN_KEY.lastIndex, from);
+    assignment(m);
+  }
+  // "…_key", "-key", "Key" at the end of any other name ("storage_key", "signingKey")
+  KEY_END.lastIndex = 0;
+  let kk: RegExpExecArray | null;
+  while ((kk = KEY_END.exec(text)) !== null) {
+    const p = kk.index;
+    const b1 = text[p - 1] ?? '';
+    if (!/[A-Za-z0-9_.-]/.test(b1)) continue;
+    let st = p;
+    while (st > 0 && p - st < 40 && /[A-Za-z0-9_.-]/.test(text[st - 1] ?? '')) st--;
+    ASSIGN_AT.lastIndex = st;
+    if (ASSIGN_AT.test(text)) continue; // a named secret: handled above
+    GENERIC_AT.lastIndex = st;
+    const m = GENERIC_AT.exec(text);
+    if (!m) continue;
+    generic.add(m);
     assignment(m);
   }
   function assignment(m: RegExpExecArray): void {
