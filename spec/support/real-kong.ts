@@ -62,6 +62,8 @@ export interface KongHandle {
   waitForLogs(): Promise<void>;
   /** path of the plugin server socket */
   socketPath: string | undefined;
+  /** the node is lost: SIGKILL nginx (master, workers) and the plugin server, no shutdown at all */
+  crash(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -393,6 +395,23 @@ function makeHandle(h: {
   status: ((opts?: { Gc?: boolean }) => Promise<PluginServerStatus>) | undefined;
   stop: () => Promise<void>;
 }): KongHandle {
+  const crash = async (): Promise<void> => {
+    if (!h.prefix) throw new Error('crash() needs a Kong started by the harness');
+    const pids: number[] = [];
+    const st = h.status ? await h.status().catch(() => undefined) : undefined;
+    if (st) pids.push(st.Pid);
+    const master = Number(fs.readFileSync(path.join(h.prefix, 'pids', 'nginx.pid'), 'utf8'));
+    const kids = spawnSync('pgrep', ['-P', String(master)], { encoding: 'utf8' }).stdout ?? '';
+    pids.push(master, ...kids.split(/\s+/).filter(Boolean).map(Number));
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    await h.stop(); // cleans the prefix (nothing left to stop)
+  };
   const need = <T>(v: T | undefined, what: string): T => {
     if (v === undefined)
       throw new Error(
@@ -465,6 +484,7 @@ function makeHandle(h: {
         c = await logCounts(h.adminUrl);
       }
     },
+    crash,
     stop: h.stop,
   };
   return handle;

@@ -12,7 +12,6 @@ import { connectTestRedis, flushPrefix, redisTestConfig } from '../../helpers/re
 import { lookupModel, costOf } from '../../../lib/pricing';
 import { runUsageReport } from '../../../scripts/usage-report';
 
-
 describe('llm-token-accounting: (integration)', () => {
   let gw: KongHandle;
   let mock: MockLlm;
@@ -233,7 +232,7 @@ describe('llm-token-accounting: (integration)', () => {
         assert.ok(i < 500, 'request reached the upstream');
         await new Promise((r) => setTimeout(r, 10));
       }
-      await node1.stop(); // the node dies: no log phase, no settle
+      await node1.crash(); // the node dies (SIGKILL): no log phase, no settle
       await inflight;
       const c2 = new OpenAI({
         apiKey: 'x',
