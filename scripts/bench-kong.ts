@@ -6,7 +6,8 @@
  *   npx tsx scripts/bench-kong.ts [--requests 500] [--concurrency 16] [--seconds 5] [--soak 100000]
  *   KONG_TEST_VERSION=3.4 KONG34_HOME=… npx tsx scripts/bench-kong.ts …   (Kong 3.4 LTS)
  * Rows: no plugins, key-auth only, each plugin alone, the full chain (guard, PII, accounting, cache,
- * router, tap, sentinel; distinct prompts: cache miss + fill), a cache hit; p50/p99 and added p50 over the
+ * router, tap, sentinel; distinct prompts: cache miss + fill), the same without llm-sentinel, a cache
+ * hit; p50/p99 and added p50 over the
  * no-plugin route, req/s at the given concurrency (chain vs none), plugin-server RPC round trips per
  * request (GetStatus counters), then a soak of the full chain (RSS, heap after GC, event table).
  * Writes docs/benchmarks.md (or docs/benchmarks-kong34.md for 3.4).
@@ -61,6 +62,8 @@ interface Scenario {
   plugins: { name: string; config?: Record<string, unknown> }[];
   /** same prompt every time (cache hit row) */
   fixed?: boolean;
+  /** no llm-sentinel on this route (every other route with JS plugins has it, as kong.yml's global entry would) */
+  bare?: boolean;
 }
 
 async function main(): Promise<void> {
@@ -124,6 +127,7 @@ async function main(): Promise<void> {
       plugins: [auth, p('llm-model-router'), p('llm-response-tap')],
     },
     { name: 'full chain (miss + fill)', path: 'chain', plugins: chain },
+    { name: 'full chain without llm-sentinel', path: 'nosentinel', plugins: chain, bare: true },
     { name: 'full chain, cache hit', path: 'hit', plugins: chain, fixed: true },
   ];
   const config = {
@@ -137,12 +141,11 @@ async function main(): Promise<void> {
           paths: [`/${s.path}/v1`],
           strip_path: true,
           response_buffering: false,
-          plugins: s.plugins,
+          // kong/kong.yml enables llm-sentinel globally; here it is per route so that one row can go without
+          plugins: s.plugins.length > 1 && !s.bare ? [...s.plugins, { name: 'llm-sentinel' }] : s.plugins,
         })),
       },
     ],
-    // the sentinel is global, as kong/kong.yml ships it: it runs on every row that has JS plugins
-    plugins: [{ name: 'llm-sentinel' }],
     consumers: [{ username: 'bench', keyauth_credentials: [{ key: 'bench-key' }] }],
   };
   const kong: KongHandle = await startKong({ config, workers: 2, logLevel: 'notice' });
@@ -257,7 +260,7 @@ async function main(): Promise<void> {
     '',
     `Command: \`${line === '3.4' ? 'KONG_TEST_VERSION=3.4 ' : ''}npx tsx scripts/bench-kong.ts --requests ${N} --concurrency ${CONC} --seconds ${SECONDS} --soak ${SOAK}\``,
     `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${mb(os.totalmem())} MB, Node ${process.version}, kong-pdk ${pkg.dependencies['kong-pdk']} (patched); ${new Date().toISOString()}.`,
-    'Setup: real DB-less Kong, 2 nginx workers, the plugin server started by Kong from kong/bin (one Node process), mock LLM with zero latency, local Redis, key-auth on every row but the first, llm-sentinel global; non-stream requests. Kong, Node, Redis, the mock and this client share the 2 cores: compare rows of the same run, not absolute numbers across runs.',
+    'Setup: real DB-less Kong, 2 nginx workers, the plugin server started by Kong from kong/bin (one Node process), mock LLM with zero latency, local Redis, key-auth on every row but the first, llm-sentinel on every row with JS plugins but one; non-stream requests. Kong, Node, Redis, the mock and this client share the 2 cores: compare rows of the same run, not absolute numbers across runs.',
     `Latency: ${N} sequential keep-alive requests per row, interleaved across rows. Distinct prompts except the cache-hit row.`,
     '',
     '| scenario | p50 ms | p99 ms | added p50 ms | RPC round trips / request | errors |',
