@@ -3,7 +3,7 @@
  * config change (kong-runtime.md §2.5) and have no close hook, so clients must not belong to them.
  *
  * The redis block selects the client: one server (`Redis`), a Sentinel-managed master (`Redis` with
- * `sentinels`: ioredis asks the sentinels for the master and follows `+switch-master`), or a Redis
+ * `sentinels`: ioredis asks the sentinels for the current master on every (re)connect), or a Redis
  * Cluster (`Redis.Cluster`: follows MOVED/ASK and refreshes the slot map). No failover logic of our own.
  */
 import Redis, { Cluster, type RedisOptions } from 'ioredis';
@@ -141,8 +141,6 @@ export function redisClientFor(c: RedisConfig): Client {
         rootLogger().warn({ err: errInfo(err), redis: where }, 'redis connection error'),
       );
     });
-    if (redisTopology(c) === 'sentinel')
-      cl.on('+switch-master', () => rootLogger().warn({ redis: where }, 'redis sentinel failover'));
     clients.set(id, cl);
   }
   return cl;

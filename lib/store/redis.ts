@@ -4,7 +4,8 @@
  * Time inside scripts comes from Redis `TIME`, so nodes with skewed clocks agree on expiry.
  *
  * Topologies (docs/deploy.md "Redis topology"): one server, a Sentinel-managed master (ioredis'
- * Sentinel client follows failovers), or Redis Cluster (ioredis' Cluster client follows MOVED/ASK).
+ * Sentinel client asks the sentinels for the master on every reconnect), or Redis Cluster (ioredis'
+ * Cluster client follows MOVED/ASK).
  * A script only ever touches keys of one hash slot: the windows of one budget partition share a
  * `{tag}` (plugins/llm-token-accounting/policies.ts). On Cluster a reservation whose windows span
  * several slots runs the per-slot protocol below; standalone and Sentinel run it as one script.
@@ -17,7 +18,10 @@
  * cannot run (node lost) leaves the hold to expire after the reservation TTL.
  *
  * Retries across a failover are safe: reserve and settle are idempotent per reservation id (a
- * settled id is remembered for SETTLE_DEDUPE_MS), ledger appends are idempotent per entry id.
+ * settled id is remembered for SETTLE_DEDUPE_MS), ledger appends are idempotent per entry id. On
+ * Sentinel and Cluster the log-phase writes (settle, release, ledger) retry for a failover window and
+ * count as done only once a replica has them (ReplicaBarrier); reservations do not wait (docs/
+ * resilience.md §9 states the resulting overshoot bound).
  */
 import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
@@ -25,7 +29,6 @@ import type { BudgetWindow, ReserveResult, Store, StreamEntry } from './types';
 import type { RedisTopology } from '../schema/redis';
 import { PluginError } from '../errors';
 import { hashSlot } from './keys';
-
 import { SETTLE_DEDUPE_MS, STREAM_DEDUPE_MS } from './memory';
 
 const COMMON = `
