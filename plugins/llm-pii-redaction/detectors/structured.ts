@@ -262,28 +262,48 @@ export function detectUrl(text: string, out: Detection[]): void {
 const DOMAIN_RE =
   /(?<![\w@.\-/:])(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,6}([A-Za-z]{2,24})(?![\w-]|\.[A-Za-z0-9]|@)/g;
 
+const DOMAIN_AT = new RegExp(DOMAIN_RE.source, 'y');
+const isNameCode = (c: number): boolean =>
+  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 46;
+
 export function detectDomain(text: string, out: Detection[]): void {
-  eachMatch(DOMAIN_RE, text, (m) => {
-    const v = m[0];
-    const tld = m[1] ?? '';
-    // the TLD must be lower case unless the whole name is upper case
-    if (tld !== tld.toLowerCase() && v !== v.toUpperCase()) return;
-    if (!TLDS.has(tld.toLowerCase())) return;
-    const labels = v.split('.');
-    if (labels.length === 2) {
-      const first = labels[0] ?? '';
-      if (FILE_EXT_TLDS.has(tld.toLowerCase())) return;
-      if (/^\d+$/.test(first)) return; // "3.com"-like numbers
-      if (first.length < 2) return; // "e.g"-like abbreviations
-    }
-    if (labels.some((l) => /^\d+$/.test(l)) && /^[\d.]+$/.test(v.slice(0, -tld.length - 1))) return;
-    out.push({
-      category: 'domain',
-      start: m.index,
-      end: m.index + v.length,
-      label: LABELS.domain,
-      confidence: 0.8,
-    });
+  // a domain has a "x.y" (letter after the dot): try the regex only from the start of such tokens
+  let done = 0;
+  for (let dot = text.indexOf('.'); dot >= 0; dot = text.indexOf('.', dot + 1)) {
+    const nx = text.charCodeAt(dot + 1);
+    if (!((nx >= 65 && nx <= 90) || (nx >= 97 && nx <= 122))) continue;
+    let st = dot;
+    while (st > done && dot - st < 260 && isNameCode(text.charCodeAt(st - 1))) st--;
+    if (st < done || st === dot) continue;
+    DOMAIN_AT.lastIndex = st;
+    const m = DOMAIN_AT.exec(text);
+    if (!m) continue;
+    done = m.index + m[0].length;
+    dot = Math.max(dot, done - 1);
+    domainMatch(m, out);
+  }
+}
+
+function domainMatch(m: RegExpExecArray, out: Detection[]): void {
+  const v = m[0];
+  const tld = m[1] ?? '';
+  // the TLD must be lower case unless the whole name is upper case
+  if (tld !== tld.toLowerCase() && v !== v.toUpperCase()) return;
+  if (!TLDS.has(tld.toLowerCase())) return;
+  const labels = v.split('.');
+  if (labels.length === 2) {
+    const first = labels[0] ?? '';
+    if (FILE_EXT_TLDS.has(tld.toLowerCase())) return;
+    if (/^\d+$/.test(first)) return; // "3.com"-like numbers
+    if (first.length < 2) return; // "e.g"-like abbreviations
+  }
+  if (labels.some((l) => /^\d+$/.test(l)) && /^[\d.]+$/.test(v.slice(0, -tld.length - 1))) return;
+  out.push({
+    category: 'domain',
+    start: m.index,
+    end: m.index + v.length,
+    label: LABELS.domain,
+    confidence: 0.8,
   });
 }
 
