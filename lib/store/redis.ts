@@ -19,9 +19,9 @@
  *
  * Retries across a failover are safe: reserve and settle are idempotent per reservation id (a
  * settled id is remembered for SETTLE_DEDUPE_MS), ledger appends are idempotent per entry id. On
- * Sentinel and Cluster the log-phase writes (settle, release, ledger) retry for a failover window and
- * count as done only once a replica has them (ReplicaBarrier); reservations do not wait (docs/
- * resilience.md §9 states the resulting overshoot bound).
+ * Sentinel and Cluster the log-phase writes (settle, release, ledger) retry for a failover window,
+ * and settles and ledger appends count as done only once a replica has them (ReplicaBarrier);
+ * reservations do not wait (docs/resilience.md §9 states the resulting overshoot bound).
  */
 import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
