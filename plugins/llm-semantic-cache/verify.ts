@@ -847,6 +847,21 @@ function focusWords(toks: Tok[]): Map<string, string> {
   return out;
 }
 
+/** Content words per text, memoised (bounded): a query is verified against up to k candidates, and popular
+ * cached prompts recur across queries. */
+const focusMemo = new Map<string, Map<string, string>>();
+const FOCUS_MEMO_MAX = 256;
+
+function focusWordsOf(text: string, toks: Tok[]): Map<string, string> {
+  let f = focusMemo.get(text);
+  if (!f) {
+    if (focusMemo.size >= FOCUS_MEMO_MAX) focusMemo.clear();
+    f = focusWords(toks);
+    focusMemo.set(text, f);
+  }
+  return f;
+}
+
 /** Unit word vectors, memoised (bounded: cleared when full) so the hot path does not rebuild them. */
 // 5,000 words x 100 float32 = 2 MB at most.
 const unitMemo = new Map<string, Float32Array | null>();
@@ -929,8 +944,8 @@ function focusAgrees(
   free: number,
 ): boolean {
   if (!askCompatible(askKind(a, aText), askKind(b, bText))) return false;
-  const fa = focusWords(a);
-  const fb = focusWords(b);
+  const fa = focusWordsOf(aText, a);
+  const fb = focusWordsOf(bText, b);
   const onlyA = [...fa.keys()].filter((w) => !fb.has(w));
   const onlyB = [...fb.keys()].filter((w) => !fa.has(w));
   const allowed = Math.floor(budget * Math.max(0, Math.max(fa.size, fb.size) - free));
