@@ -227,7 +227,7 @@ describe('resilience (unit, PDK fake): log phases only make PDK calls valid in t
 
 const PREFIX = `resil-logpdk-${process.pid}`;
 /** The plugin server frees an event nobody stepped for this long (patched kong-pdk; default 60 s). */
-const IDLE_MS = 3_000;
+const IDLE_MS = 5_000;
 /** Calls that need the live request (they raise in the log timer), and Kong's message for each. */
 const FAILING: [string, RegExp][] = [
   ['request.getRawBody', /function cannot be called in log phase/],
