@@ -14,6 +14,7 @@
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { format, resolveConfig } from 'prettier';
 import parsePhoneNumberFromString, { type CountryCode } from 'libphonenumber-js/max';
 import examples from 'libphonenumber-js/examples.mobile.json';
 import { ibanCheckDigits, luhnCheckDigit } from '../plugins/llm-pii-redaction/detectors/util';
@@ -588,7 +589,7 @@ const TEST: Tpl[] = [
 
 // ------------------------------------------------------------------ main
 
-function main(): void {
+async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const arg = (k: string): string | undefined => {
     const i = args.indexOf(k);
@@ -608,10 +609,12 @@ function main(): void {
     rows.push({ full_text: b.text, spans: b.spans, template_id: `${split}-${k}` });
   }
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify(rows, null, 0) + '\n');
+  // written in the repository's Prettier style, so `prettier --check .` passes on the committed files
+  const style = (await resolveConfig(out)) ?? {};
+  writeFileSync(out, await format(JSON.stringify(rows), { ...style, parser: 'json' }));
   process.stdout.write(
     `${out}: ${rows.length} rows, ${rows.reduce((a, x) => a + x.spans.length, 0)} spans\n`,
   );
 }
 
-main();
+void main();
