@@ -76,6 +76,18 @@ const address = fc
   .map(([n, s]) => `${n} ${s}`);
 const passport = fc.tuple(upper(1), digits(8)).map(([l, d]) => `passport no. ${l}${d}`);
 
+const dob = fc
+  .tuple(
+    fc.integer({ min: 1940, max: 2010 }),
+    fc.integer({ min: 1, max: 12 }),
+    fc.integer({ min: 1, max: 28 }),
+  )
+  .map(([y, m, d]) => `born on ${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`);
+const licence = fc.tuple(upper(1), digits(7)).map(([l, d]) => `driver's license number ${l}${d}`);
+const nino = fc
+  .tuple(fc.constantFrom('AB', 'CE', 'JG', 'PR', 'WT'), digits(6), fc.constantFrom('A', 'B', 'C', 'D'))
+  .map(([p, d, s]) => `${p}${d}${s}`);
+
 interface Case {
   cat: PiiCategory;
   value: fc.Arbitrary<string>;
@@ -103,6 +115,19 @@ const CASES: Case[] = [
     joiners: [' and ', ' met ', '; ', '\n'],
   },
   { cat: 'address', value: address, joiners: [' and ', '; ', ' or '] },
+  {
+    cat: 'date_of_birth',
+    value: dob,
+    reported: (v) => v.replace('born on ', ''),
+    joiners: [' and ', ', ', '; ', '\n'],
+  },
+  {
+    cat: 'driver_license',
+    value: licence,
+    reported: (v) => v.replace("driver's license number ", ''),
+    joiners: [' and ', ', ', '; ', '\n'],
+  },
+  { cat: 'national_id', value: nino, joiners: [' and ', ', ', '; ', '\n', ' or '] },
   {
     cat: 'passport',
     value: passport,
