@@ -11,7 +11,6 @@ import { startMockLlm, type MockLlm } from '../../support/mock-llm';
 import { countChatPrompt } from '../../../lib/tokens';
 import type { ChatRequest } from '../../../lib/openai';
 
-
 const EMAIL = 'jane.doe@example.com';
 const EMAIL2 = 'bob.stone@example.org';
 const PHONE = '+1 415 555 0132';
