@@ -2,16 +2,7 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../support/real-kong';
 
 export interface Received {
   headers: http.IncomingHttpHeaders;
