@@ -35,6 +35,7 @@ describe('deploy: configuration files', () => {
     const plugins = /^KONG_PLUGINS=(.*)$/m.exec(env)?.[1]?.split(',') ?? [];
     assert.equal(plugins[0], 'bundled');
     assert.ok(plugins.includes('llm-response-tap'));
+    assert.ok(plugins.includes('llm-sentinel'));
     for (const n of /^pluginserver_names\s*=\s*(.*)$/m.exec(conf)![1]!.split(','))
       assert.ok(plugins.includes(n.trim().replace(/_/g, '-')), n);
   });
@@ -73,6 +74,7 @@ describe('deploy: configuration files', () => {
     assert.match(d, /^ARG KONG_IMAGE=kong:3\.9$/m);
     assert.match(d, /^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
     assert.match(d, /\/usr\/local\/share\/lua\/5\.1\/kong\/plugins\/llm-response-tap/);
+    assert.match(d, /\/usr\/local\/share\/lua\/5\.1\/kong\/plugins\/llm-sentinel/);
     assert.match(d, /kong\/bin\/llm-pluginserver kong\/bin\/llm-pluginserver-query \/usr\/local\/bin\//);
     assert.match(d, /^USER kong$/m);
     assert.match(d, /KONG_NGINX_HTTP_CLIENT_BODY_BUFFER_SIZE=10m/);

@@ -169,6 +169,17 @@ describe('deploy (real Kong): Admin API management, DB-less', () => {
     assert.equal(tap.status, 400);
     assert.ok((tap.body['fields'] as { config?: Record<string, unknown> }).config?.['max_text_bytes']);
 
+    // llm-sentinel: the status must be a 5xx, required_plugins only names our JS plugins
+    for (const config of [{ status: 200 }, { required_plugins: ['key-auth'] }]) {
+      const sent = await admin('POST', '/schemas/plugins/validate', { name: 'llm-sentinel', config });
+      assert.equal(sent.status, 400, JSON.stringify(config));
+    }
+    const sentOk = await admin('POST', '/schemas/plugins/validate', {
+      name: 'llm-sentinel',
+      config: { required_plugins: ['llm-pii-redaction', 'llm-semantic-cache'] },
+    });
+    assert.equal(sentOk.status, 200, JSON.stringify(sentOk.body));
+
     const doc = withBudget(5);
     (doc.services[0]!.routes[0]!['plugins'] as { config: Record<string, unknown> }[])[0]!.config['strategy'] =
       'nope';
