@@ -48,32 +48,11 @@ export function defaultsOf(fields: readonly KongField[]): Record<string, unknown
 }
 
 /**
- * Merge a partial user config over the defaults the way Kong does: records recursively, arrays and
- * scalars replaced. Array elements that are records get their own defaults.
+ * A partial user config with Kong's defaults filled in: the same normaliser Kong's own configs go
+ * through (`normalizeConfig`), so tests and tools see exactly what a plugin instance sees.
  */
 export function withDefaults<T>(fields: readonly KongField[], partial: Record<string, unknown> = {}): T {
-  const out = defaultsOf(fields);
-  for (const f of fields) {
-    for (const [name, def] of Object.entries(f)) {
-      if (!(name in partial)) continue;
-      const v = partial[name];
-      if (def.type === 'record' && def.fields && v && typeof v === 'object' && !Array.isArray(v)) {
-        out[name] = withDefaults(def.fields, v as Record<string, unknown>);
-      } else if (
-        (def.type === 'array' || def.type === 'set') &&
-        def.elements?.type === 'record' &&
-        Array.isArray(v)
-      ) {
-        const efields = def.elements.fields ?? [];
-        out[name] = v.map((e) =>
-          e && typeof e === 'object' ? withDefaults(efields, e as Record<string, unknown>) : e,
-        );
-      } else {
-        out[name] = v;
-      }
-    }
-  }
-  return out as T;
+  return normalizeConfig<T>(fields, partial);
 }
 
 /** Every field (recursively) has a description: the schema is the user documentation. */
