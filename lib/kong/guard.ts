@@ -26,15 +26,6 @@ export interface GuardOptions {
 
 const GENERIC = 'the request could not be processed';
 
-/** Report an invalid config at most once a minute per plugin (the metric counts every request). */
-const lastReport = new Map<string, number>();
-function shouldReport(plugin: string, now = Date.now()): boolean {
-  const last = lastReport.get(plugin);
-  if (last !== undefined && now - last < 60_000) return false;
-  lastReport.set(plugin, now);
-  return true;
-}
-
 /**
  * Run `body` for one phase with a fresh facade. Exposed `PluginError`s become client answers in
  * request phases; anything else is logged (without request data) and handled by the fail policy.
@@ -53,8 +44,11 @@ export async function guard(
       // A broken config is never a silent pass-through, whatever the fail policy: the request gets
       // 500 CONFIG_INVALID, the metric counts it, and Kong's error log names plugin, route and problem.
       metrics.configInvalid.inc({ plugin: opts.plugin });
-      if (shouldReport(opts.plugin)) {
-        opts.log.error({ problems: opts.problems }, 'invalid plugin configuration');
+      // reported at most once a minute per plugin; the metric counts every request
+      const report = logOncePer(`${opts.plugin}:config`, 60_000, () =>
+        opts.log.error({ problems: opts.problems }, 'invalid plugin configuration'),
+      );
+      if (report) {
         const route = phase === 'log' ? undefined : await k.route().catch(() => undefined);
         await k.kongLogError(
           `[${opts.plugin}] invalid configuration on route ${route?.name ?? route?.id ?? '(none)'}: ${opts.problems.join('; ')} (code CONFIG_INVALID)`,

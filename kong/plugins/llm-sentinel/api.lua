@@ -1,8 +1,6 @@
 -- GET /llm-sentinel/status: requests refused by llm-sentinel (per plugin and reason) and PII
 -- restores that could not happen (llm-response-tap), counted since start across all workers.
-local PLUGINS = {
-  "llm-prompt-guard", "llm-pii-redaction", "llm-token-accounting", "llm-semantic-cache", "llm-model-router",
-}
+local PLUGINS = require("kong.plugins.llm-sentinel.markers").PLUGINS
 
 return {
   ["/llm-sentinel/status"] = {

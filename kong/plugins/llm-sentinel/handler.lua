@@ -8,13 +8,7 @@
 -- configured them. Each JS plugin writes its marker (its usual kong.ctx.shared state, no extra call)
 -- as the last step of its access phase, after its effects on the request.
 
-local MARKERS = {
-  ["llm-prompt-guard"] = "llm.guard",
-  ["llm-pii-redaction"] = "llm.pii",
-  ["llm-token-accounting"] = "llm.accounting",
-  ["llm-semantic-cache"] = "llm.cache",
-  ["llm-model-router"] = "llm.route",
-}
+local MARKERS = require("kong.plugins.llm-sentinel.markers").MARKERS
 -- a marker written but an exit not delivered (the server died in between) is enforced here
 local BLOCKING = {
   ["llm.guard"] = function(v) return type(v) == "table" and v.action == "block" end,

@@ -1,8 +1,6 @@
 local typedefs = require "kong.db.schema.typedefs"
 
-local JS_PLUGINS = {
-  "llm-prompt-guard", "llm-pii-redaction", "llm-token-accounting", "llm-semantic-cache", "llm-model-router",
-}
+local JS_PLUGINS = require("kong.plugins.llm-sentinel.markers").PLUGINS
 
 return {
   name = "llm-sentinel",
