@@ -493,8 +493,6 @@ function makeHandle(h: {
 async function attachKong(proxyUrl: string, adminUrl: string, opts: KongOptions): Promise<KongHandle> {
   if (!(await waitHttp(`${adminUrl}/status`, 10_000)))
     throw new Error(`KONG_ADMIN_URL ${adminUrl} does not answer\n${NO_KONG_HELP}`);
-  const info = (await (await fetch(`${adminUrl}/status`)).json()) as unknown;
-  void info;
   const socketPath = process.env['KONG_PLUGINSERVER_SOCKET'];
   const handle = makeHandle({
     proxyUrl,
