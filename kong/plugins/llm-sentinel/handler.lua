@@ -59,7 +59,8 @@ function Sentinel:init_worker()
 end
 
 local function required(name, plugin_conf, conf)
-  if conf.required_plugins and #conf.required_plugins > 0 then
+  -- an unset set may arrive as nil or as ngx.null depending on how Kong built the config
+  if type(conf.required_plugins) == "table" and #conf.required_plugins > 0 then
     for _, n in ipairs(conf.required_plugins) do
       if n == name then return true end
     end
