@@ -58,6 +58,8 @@ export async function guard(
       return k;
     }
     await body(k);
+    // the phase's effects in one round trip (lib/kong/facade.ts); a failure here is a phase failure
+    if (!k.exited) await k.flush();
   } catch (err) {
     if (canAnswer && !k.exited && isPluginError(err) && err.expose) {
       try {
@@ -77,6 +79,12 @@ export async function guard(
       } catch (exitErr) {
         opts.log.error({ err: errInfo(exitErr), phase }, 'failed to answer');
       }
+    } else if (!k.exited && k.pendingEffects) {
+      // failing open: what the phase decided before it failed still applies, as when every
+      // effect was its own call
+      await k.flush().catch((flushErr: unknown) =>
+        opts.log.error({ err: errInfo(flushErr), phase }, 'failed to apply effects'),
+      );
     }
   }
   return k;

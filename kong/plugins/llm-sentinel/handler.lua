@@ -9,6 +9,7 @@
 -- as the last step of its access phase, after its effects on the request.
 
 local MARKERS = require("kong.plugins.llm-sentinel.markers").MARKERS
+local bridge = require("kong.plugins.llm-sentinel.bridge")
 -- a marker written but an exit not delivered (the server died in between) is enforced here
 local BLOCKING = {
   ["llm.guard"] = function(v) return type(v) == "table" and v.action == "block" end,
@@ -28,6 +29,14 @@ local function wrap(name, handler)
     return
   end
   handler.__llm_sentinel = true
+  local log = handler.log
+  if type(log) == "function" then
+    -- the log facts of the request in one shared value, before Kong saves it for the JS log timer
+    handler.log = function(self, conf)
+      bridge.prepare_log()
+      return log(self, conf)
+    end
+  end
   local access = handler.access
   handler.access = function(self, conf)
     local ctx = ngx.ctx
@@ -48,6 +57,7 @@ local function wrap(name, handler)
 end
 
 function Sentinel:init_worker()
+  bridge.install()
   local handlers = kong.db and kong.db.plugins and kong.db.plugins.handlers or {}
   for name in pairs(MARKERS) do
     local h = handlers[name]
