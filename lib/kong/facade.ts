@@ -417,7 +417,10 @@ export class KongFacade {
       const r = await b.write(effects);
       if (isOk(r)) return;
       if (r && typeof r === 'object' && 'error' in r) {
-        throw new PluginError('INTERNAL', `applying the plugin's effects failed: ${String((r as { error: unknown }).error)}`);
+        throw new PluginError(
+          'INTERNAL',
+          `applying the plugin's effects failed: ${String((r as { error: unknown }).error)}`,
+        );
       }
       bridgeMissingUntil = Date.now() + BRIDGE_RETRY_MS;
     }
@@ -428,20 +431,34 @@ export class KongFacade {
     const p = this.pdk;
     const [op, a, b, c] = e as [string, any, any, any];
     switch (op) {
-      case 'shared': return void (await p.ctx.shared.set(a, b));
-      case 'upstream_header': return void (await p.service.request.setHeader(a, b));
-      case 'clear_upstream_header': return void (await p.service.request.clearHeader(a));
-      case 'upstream_body': return void (await p.service.request.setRawBody(a));
-      case 'upstream_path': return void (await p.service.request.setPath(a));
-      case 'upstream_scheme': return void (await p.service.request.setScheme(a));
-      case 'upstream_query': return void (await p.service.request.setRawQuery(a));
-      case 'target': return void (await p.service.setTarget(a, b));
-      case 'timeouts': return void (await p.service.setTimeouts(a, b, c));
-      case 'buffering': return void (await p.service.request.enableBuffering());
-      case 'response_header': return void (await p.response.setHeader(a, b));
-      case 'response_headers': return void (await p.response.setHeaders(a));
-      case 'serialize_value': return void (await p.log.setSerializeValue(a, b));
-      case 'log_err': return void (await p.log.err(a));
+      case 'shared':
+        return void (await p.ctx.shared.set(a, b));
+      case 'upstream_header':
+        return void (await p.service.request.setHeader(a, b));
+      case 'clear_upstream_header':
+        return void (await p.service.request.clearHeader(a));
+      case 'upstream_body':
+        return void (await p.service.request.setRawBody(a));
+      case 'upstream_path':
+        return void (await p.service.request.setPath(a));
+      case 'upstream_scheme':
+        return void (await p.service.request.setScheme(a));
+      case 'upstream_query':
+        return void (await p.service.request.setRawQuery(a));
+      case 'target':
+        return void (await p.service.setTarget(a, b));
+      case 'timeouts':
+        return void (await p.service.setTimeouts(a, b, c));
+      case 'buffering':
+        return void (await p.service.request.enableBuffering());
+      case 'response_header':
+        return void (await p.response.setHeader(a, b));
+      case 'response_headers':
+        return void (await p.response.setHeaders(a));
+      case 'serialize_value':
+        return void (await p.log.setSerializeValue(a, b));
+      case 'log_err':
+        return void (await p.log.err(a));
       default:
         throw new PluginError('INTERNAL', `unknown effect ${op}`);
     }

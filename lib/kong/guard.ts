@@ -82,9 +82,11 @@ export async function guard(
     } else if (!k.exited && k.pendingEffects) {
       // failing open: what the phase decided before it failed still applies, as when every
       // effect was its own call
-      await k.flush().catch((flushErr: unknown) =>
-        opts.log.error({ err: errInfo(flushErr), phase }, 'failed to apply effects'),
-      );
+      await k
+        .flush()
+        .catch((flushErr: unknown) =>
+          opts.log.error({ err: errInfo(flushErr), phase }, 'failed to apply effects'),
+        );
     }
   }
   return k;

@@ -356,8 +356,16 @@ describe('llm-model-router log', () => {
     const k = fakeKong({});
     await plugin.log(k.pdk);
     // without llm-sentinel's log facts (`llm.log`, absent on this fake) each fact is its own call
-    assert.deepEqual(k.callNames().sort(), ['ctx.shared.get', 'ctx.shared.get', 'ctx.shared.get', 'log.serialize']);
-    assert.deepEqual(k.calls.filter((c) => c[0] === 'ctx.shared.get').map((c) => c[1][0]), ['llm.log', 'llm.route', 'llm.tap']);
+    assert.deepEqual(k.callNames().sort(), [
+      'ctx.shared.get',
+      'ctx.shared.get',
+      'ctx.shared.get',
+      'log.serialize',
+    ]);
+    assert.deepEqual(
+      k.calls.filter((c) => c[0] === 'ctx.shared.get').map((c) => c[1][0]),
+      ['llm.log', 'llm.route', 'llm.tap'],
+    );
   });
 
   it('parses Retry-After seconds and dates', () => {
