@@ -155,7 +155,11 @@ local function prepare_log()
   local lat = ser.latencies or {}
   shared[LOG_KEY] = {
     v = VERSION,
-    shared = shared_values(shared),
+    -- packed when the JS log phase reads it (in Kong's timer, after every Lua log handler): the tap
+    -- publishes llm.tap in its own log phase when the response never reached eof (client gone)
+    shared = function(buffer)
+      msgpack.packers["table"](buffer, shared_values(shared))
+    end,
     log = {
       source = ser.source or kong.response.get_source(),
       request = { id = req.id },
