@@ -59,10 +59,26 @@ export function encodingForModel(model: string | undefined): EncodingChoice {
   return { encoding: 'o200k_base', approximate: true };
 }
 
+/**
+ * Recent counts: in one request the cache, accounting and router each count the same prompt in this
+ * process, so the second and third count is a map lookup. Bounded by entries and by text length
+ * (long texts are rare and a key that size would cost more memory than the count saves).
+ */
+const MEMO_MAX_ENTRIES = 512;
+const MEMO_MAX_TEXT = 4096;
+const memo = new Map<string, number>();
+
 /** Count the tokens of a text with a given encoding (special-token strings count as ordinary text). */
 export function countWithEncoding(text: string, encoding: EncodingName): number {
   if (text.length === 0) return 0;
-  return load(encoding).countTokens(text, ORDINARY);
+  if (text.length > MEMO_MAX_TEXT) return load(encoding).countTokens(text, ORDINARY);
+  const key = encoding === 'o200k_base' ? `o${text}` : `c${text}`;
+  const hit = memo.get(key);
+  if (hit !== undefined) return hit;
+  const n = load(encoding).countTokens(text, ORDINARY);
+  if (memo.size >= MEMO_MAX_ENTRIES) memo.delete(memo.keys().next().value as string);
+  memo.set(key, n);
+  return n;
 }
 
 /** Token ids of a text with a given encoding (special-token strings encoded as ordinary text). */
