@@ -126,7 +126,16 @@ interface Bridge {
   read(): Promise<unknown>;
   write(effects: Effect[]): Promise<unknown>;
   writeExit(effects: Effect[], exit: Record<string, unknown>): Promise<unknown>;
+  /** The last message of a HandleEventFacts event: effects (and exit) the Lua caller applies. */
+  effects(effects: Effect[], exit?: Record<string, unknown>): Promise<unknown>;
 }
+
+/**
+ * Where the patched plugin server puts the request facts that came with the event
+ * (`plugin.HandleEventFacts`, sent by llm-sentinel's fast path on Kong 3.9: fast.lua). The phase then
+ * reads without a round trip and answers its effects as the event's last message.
+ */
+const FACTS = Symbol.for('kong-llm-plugins.facts');
 
 function bridgeOf(pdk: KongPdk): Bridge | undefined {
   const b = (pdk as unknown as { llmPlugins?: Partial<Bridge> }).llmPlugins;
@@ -176,11 +185,21 @@ export class KongFacade {
   private headersCache: Record<string, string[]> | undefined;
   /** True once the bridge answered in this phase (only then may an exit go through it). */
   private bridged = false;
+  /** The facts came with the event: effects go back as its last message (`effects`). */
+  private readonly pushed: boolean;
+  private finalSent = false;
 
   constructor(
     readonly pdk: KongPdk,
     readonly phase: Phase,
-  ) {}
+  ) {
+    const pre = phase === 'access' ? (pdk as unknown as Record<symbol, unknown>)[FACTS] : undefined;
+    this.pushed = isFacts(pre) && bridgeOf(pdk) !== undefined;
+    if (this.pushed) {
+      this.bridged = true;
+      this.facts = Promise.resolve({ kind: 'access', f: pre as AccessFacts });
+    }
+  }
 
   /** True once `exit` was called: the phase must return without further response changes. */
   get exited(): boolean {
@@ -400,8 +419,17 @@ export class KongFacade {
   }
 
   private queue(e: Effect): void {
-    if (this.exitedFlag) throw new PluginError('INTERNAL', `${e[0]} after exit`);
+    if (this.exitedFlag || this.finalSent) throw new PluginError('INTERNAL', `${e[0]} after the phase ended`);
     this.pending.push(e);
+  }
+
+  /** Hand the effects (and exit) back as the event's last message; the Lua caller applies them. */
+  private sendFinal(exit?: Record<string, unknown>): void {
+    const effects = this.pending;
+    this.pending = [];
+    this.finalSent = true;
+    // kong-pdk does not wait for an answer to this call: none comes (patches/kong-pdk+0.6.0.patch)
+    void bridgeOf(this.pdk)!.effects(effects, exit);
   }
 
   /**
@@ -410,6 +438,7 @@ export class KongFacade {
    */
   async flush(): Promise<void> {
     if (!this.pending.length) return;
+    if (this.pushed) return this.sendFinal();
     const effects = this.pending;
     this.pending = [];
     const b = this.phase === 'log' ? undefined : bridgeOf(this.pdk);
@@ -477,6 +506,13 @@ export class KongFacade {
     this.use('exit');
     const b = Buffer.isBuffer(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : body;
     const bridge = bridgeOf(this.pdk);
+    if (this.pushed) {
+      this.exitedFlag = true;
+      const exit: Record<string, unknown> = { status };
+      if (b !== undefined) exit['body'] = b;
+      if (headers && Object.keys(headers).length) exit['headers'] = headers;
+      return this.sendFinal(exit);
+    }
     if (bridge && this.bridged) {
       // Only when the bridge answered in this phase: an exit sent to a Kong without it would be lost.
       const effects = this.pending;

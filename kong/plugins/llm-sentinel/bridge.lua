@@ -171,8 +171,26 @@ local function prepare_log()
   }
 end
 
-local function install()
-  kong.llm_plugins = { read = read, write = write, write_exit = write_exit }
+local function write_exit_or_write(effects, exit)
+  if type(exit) == "table" then
+    return write_exit(effects, exit)
+  end
+  return write(effects)
 end
 
-return { install = install, prepare_log = prepare_log, LOG_KEY = LOG_KEY }
+local function install()
+  -- effects: only ever the last message of a HandleEventFacts event, consumed by fast.lua; called
+  -- through Kong's own loop it would mean a plugin server and a sentinel out of step, so it applies
+  kong.llm_plugins = { read = read, write = write, write_exit = write_exit, effects = write_exit_or_write }
+end
+
+-- apply_all(effects): true, or false and what failed (fast.lua applies an event's final effects)
+local function apply_all(effects)
+  local ok, err = pcall(apply, effects)
+  if not ok then
+    return false, tostring(err)
+  end
+  return true
+end
+
+return { install = install, prepare_log = prepare_log, read = read, apply_all = apply_all, LOG_KEY = LOG_KEY }

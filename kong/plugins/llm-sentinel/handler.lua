@@ -10,6 +10,7 @@
 
 local MARKERS = require("kong.plugins.llm-sentinel.markers").MARKERS
 local bridge = require("kong.plugins.llm-sentinel.bridge")
+local fast = require("kong.plugins.llm-sentinel.fast")
 -- a marker written but an exit not delivered (the server died in between) is enforced here
 local BLOCKING = {
   ["llm.guard"] = function(v) return type(v) == "table" and v.action == "block" end,
@@ -49,7 +50,13 @@ local function wrap(name, handler)
     -- Kong raises (a generic 500) when it cannot even create the plugin instance (plugin server
     -- unreachable), but only logs and proxies when a call fails later: both mean "did not run".
     -- Catch the first so the sentinel answers both the same way (yields pass through pcall).
-    local ok, err = pcall(access, self, conf)
+    -- Kong 3.9: the phase in one round trip (fast.lua); elsewhere Kong's own handler
+    local ok, err = pcall(function()
+      if fast.usable(handler) and fast.access(handler, conf) then
+        return
+      end
+      return access(self, conf)
+    end)
     if not ok then
       kong.log.err("llm-sentinel: ", name, " failed: ", tostring(err))
     end

@@ -126,6 +126,58 @@ describe('facade: read once, write once through the bridge', () => {
   });
 });
 
+describe('facade: facts pushed with the event (HandleEventFacts, Kong 3.9 fast path)', () => {
+  const FACTS = Symbol.for('kong-llm-plugins.facts');
+  const pushed = () => {
+    const f = fakePdk({ bridge: true });
+    (f.pdk as unknown as Record<symbol, unknown>)[FACTS] = {
+      v: 1,
+      path: '/v1/chat/completions',
+      headers: { 'content-type': 'application/json' },
+      shared: {},
+    };
+    (f.pdk as unknown as { llmPlugins: Record<string, unknown> }).llmPlugins['effects'] = (
+      ...a: unknown[]
+    ) => {
+      f.calls.push(['bridge.effects', a]);
+      return undefined; // kong-pdk sends it and does not wait: no answer comes
+    };
+    return f;
+  };
+
+  it('reads without a round trip and hands its effects back as the last message', async () => {
+    const f = pushed();
+    await guard(f.pdk, 'access', opts, async (k) => {
+      assert.equal(await k.path(), '/v1/chat/completions');
+      await k.setUpstreamHeader('x-a', '1');
+      await k.setShared('llm.pii', { counts: {}, action: 'none' });
+    });
+    assert.deepEqual(f.names(), ['bridge.effects']);
+    assert.deepEqual(f.calls[0]![1], [
+      [
+        ['upstream_header', 'x-a', '1'],
+        ['shared', 'llm.pii', { counts: {}, action: 'none' }],
+      ],
+      undefined,
+    ]);
+  });
+
+  it('an exit is the last message too, with the effects before it; a phase without effects sends nothing', async () => {
+    const f = pushed();
+    await guard(f.pdk, 'access', opts, async (k) => {
+      await k.setShared('llm.guard', { action: 'block', score: 1, rules: [] });
+      await k.exitError(400, 'PROMPT_BLOCKED', 'blocked');
+    });
+    assert.deepEqual(f.names(), ['bridge.effects']);
+    const [effects, exit] = f.calls[0]![1] as [unknown[], { status: number }];
+    assert.equal(effects.length, 1);
+    assert.equal(exit.status, 400);
+    const quiet = pushed();
+    await guard(quiet.pdk, 'access', opts, async (k) => void (await k.path()));
+    assert.deepEqual(quiet.names(), []);
+  });
+});
+
 describe('facade: without the bridge (no llm-sentinel in Kong)', () => {
   it('falls back to one PDK call per fact and per effect, and exits with kong.response.exit', async () => {
     const f = fakePdk({ bridge: false });
